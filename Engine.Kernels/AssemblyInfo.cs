@@ -1,0 +1,1 @@
+// Engine.Kernels holds ILGPU kernels only: static methods over ArrayViews, no state, no I/O.

@@ -1,0 +1,1 @@
+// DeepGpu: the library. See README.md and ../shared/DESIGN.md for the map.
