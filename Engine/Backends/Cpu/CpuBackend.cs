@@ -1,0 +1,206 @@
+using System.Numerics.Tensors;
+
+namespace DeepGpu.Backends.Cpu;
+
+/// <summary>
+/// The managed CPU backend: plain C# over arrays, multi-threaded across rows. Same op contract as the
+/// GPU backends, so every test runs on it too.
+/// </summary>
+public sealed partial class CpuBackend : Backend
+{
+    public override string Name => "cpu";
+
+    public override string DeviceName => $"{Environment.ProcessorCount} managed CPU threads";
+
+    public override DeviceBuffer<T> Allocate<T>(int length) => new CpuBuffer<T>(this, length);
+
+    public override void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination)
+    {
+        CheckLength(source.Length, destination.Length);
+        source.CopyTo(destination.Span());
+    }
+
+    public override void Download<T>(BufferView<T> source, Span<T> destination)
+    {
+        CheckLength(source.Length, destination.Length);
+        source.Span().CopyTo(destination);
+    }
+
+    public override void Synchronize() { }
+
+    public override void Fill(BufferView<float> x, float value) => x.Span().Fill(value);
+
+    public override void Copy(BufferView<float> source, BufferView<float> destination) => source.Span().CopyTo(destination.Span());
+
+    public override void AddScaled(BufferView<float> x, float alpha, BufferView<float> y) =>
+        TensorPrimitives.MultiplyAdd(x.Span(), alpha, y.Span(), y.Span());
+
+    public override void SumOfSquares(BufferView<float> x, float scale, BufferView<float> accumulator) =>
+        accumulator.Span()[0] += scale * TensorPrimitives.SumOfSquares<float>(x.Span());
+
+    public override void Multiply(BufferView<float> x, BufferView<float> mask, BufferView<float> y) =>
+        TensorPrimitives.Multiply(x.Span(), mask.Span(), y.Span());
+
+    public override void AddBias(BufferView<float> x, BufferView<float> bias, int rows, int cols)
+    {
+        var xs = x.Span();
+        var b = bias.Span();
+        for (var r = 0; r < rows; r++)
+        {
+            var row = xs.Slice(r * cols, cols);
+            TensorPrimitives.Add(row, b, row);
+        }
+    }
+
+    public override void BiasGradient(BufferView<float> dy, BufferView<float> db, int rows, int cols)
+    {
+        var d = dy.Span();
+        var g = db.Span();
+        g.Clear();
+        for (var r = 0; r < rows; r++) TensorPrimitives.Add(g, d.Slice(r * cols, cols), g);
+    }
+
+    public override void ActivationForward(Activation kind, BufferView<float> x, BufferView<float> y)
+    {
+        switch (kind)
+        {
+            case Activation.Relu: TensorPrimitives.Max(x.Span(), 0f, y.Span()); break;
+            case Activation.Sigmoid: TensorPrimitives.Sigmoid(x.Span(), y.Span()); break;
+            case Activation.Tanh: TensorPrimitives.Tanh(x.Span(), y.Span()); break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
+    public override void ActivationBackward(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
+    {
+        var ys = y.Span();
+        var dys = dy.Span();
+        var dxs = dx.Span();
+        switch (kind)
+        {
+            case Activation.Relu:
+                for (var i = 0; i < ys.Length; i++) dxs[i] = ys[i] > 0f ? dys[i] : 0f;
+                break;
+            case Activation.Sigmoid:
+                for (var i = 0; i < ys.Length; i++) dxs[i] = dys[i] * ys[i] * (1f - ys[i]);
+                break;
+            case Activation.Tanh:
+                for (var i = 0; i < ys.Length; i++) dxs[i] = dys[i] * (1f - ys[i] * ys[i]);
+                break;
+            default: throw new ArgumentOutOfRangeException(nameof(kind));
+        }
+    }
+
+    public override void Softmax(BufferView<float> x, BufferView<float> y, int rows, int cols)
+    {
+        var xs = x.Span();
+        var ys = y.Span();
+        for (var r = 0; r < rows; r++) SoftmaxRow(xs.Slice(r * cols, cols), ys.Slice(r * cols, cols));
+    }
+
+    private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
+    {
+        var max = TensorPrimitives.Max(x);
+        TensorPrimitives.Subtract(x, max, y);
+        TensorPrimitives.Exp(y, y);
+        TensorPrimitives.Divide(y, TensorPrimitives.Sum<float>(y), y);
+    }
+
+    public override void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels, BufferView<float> probabilities,
+        BufferView<float> lossSum, int rows, int cols)
+    {
+        var xs = logits.Span();
+        var ps = probabilities.Span();
+        var ls = labels.Span();
+        var loss = 0.0;
+        for (var r = 0; r < rows; r++)
+        {
+            var p = ps.Slice(r * cols, cols);
+            SoftmaxRow(xs.Slice(r * cols, cols), p);
+            loss -= Math.Log(p[ls[r]] + 1e-7f);
+        }
+        lossSum.Span()[0] += (float)(loss / rows);
+    }
+
+    public override void SoftmaxCrossEntropyBackward(BufferView<float> probabilities, BufferView<int> labels, BufferView<float> dlogits, int rows, int cols)
+    {
+        var ps = probabilities.Span();
+        var ls = labels.Span();
+        var d = dlogits.Span();
+        var inv = 1f / rows;
+        TensorPrimitives.Multiply(ps.Slice(0, rows * cols), inv, d.Slice(0, rows * cols));
+        for (var r = 0; r < rows; r++) d[r * cols + ls[r]] -= inv;
+    }
+
+    public override void SumSquaredError(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols)
+    {
+        var ys = y.Span();
+        var ts = t.Span();
+        var sum = 0.0;
+        for (var i = 0; i < rows * cols; i++)
+        {
+            var d = (double)ys[i] - ts[i];
+            sum += d * d;
+        }
+        lossSum.Span()[0] += (float)(0.5 * sum / rows);
+    }
+
+    public override void SumSquaredErrorBackward(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols)
+    {
+        var n = rows * cols;
+        TensorPrimitives.Subtract(y.Span()[..n], t.Span()[..n], dy.Span()[..n]);
+        TensorPrimitives.Multiply(dy.Span()[..n], 1f / rows, dy.Span()[..n]);
+    }
+
+    public override void OneHot(BufferView<int> labels, BufferView<float> t, int rows, int cols)
+    {
+        var ts = t.Span();
+        var ls = labels.Span();
+        ts[..(rows * cols)].Clear();
+        for (var r = 0; r < rows; r++) ts[r * cols + ls[r]] = 1f;
+    }
+
+    public override void CountCorrect(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols)
+    {
+        var s = scores.Span();
+        var ls = labels.Span();
+        var correct = 0;
+        for (var r = 0; r < rows; r++)
+        {
+            if (TensorPrimitives.IndexOfMax(s.Slice(r * cols, cols)) == ls[r]) correct++;
+        }
+        counter.Span()[0] += correct;
+    }
+
+    public override void GatherBatch(BufferView<byte> images, BufferView<byte> labels, BufferView<int> order, int start, int count,
+        int sampleLength, float scale, BufferView<float> x, BufferView<int> y)
+    {
+        var img = images.Span();
+        var lab = labels.Span();
+        var ord = order.Span();
+        var xs = x.Span();
+        var ys = y.Span();
+        for (var i = 0; i < count; i++)
+        {
+            var s = ord[start + i];
+            var src = img.Slice(s * sampleLength, sampleLength);
+            var dst = xs.Slice(i * sampleLength, sampleLength);
+            for (var j = 0; j < sampleLength; j++) dst[j] = src[j] * scale;
+            ys[i] = lab[s];
+        }
+    }
+
+    public override void ApplyUpdate(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,
+        BufferView<float> s1, BufferView<float> s2)
+    {
+        if (rule != UpdateRule.Sgd) throw new NotImplementedException($"{rule} is not implemented on the cpu backend yet.");
+        TensorPrimitives.MultiplyAdd(g.Span(), -hyper.LearningRate, p.Span(), p.Span());
+    }
+
+    public override void Dispose() { }
+
+    private static void CheckLength(int source, int destination)
+    {
+        if (source != destination) throw new ArgumentException($"Copy of {source} elements into {destination}.");
+    }
+}

@@ -1,0 +1,19 @@
+namespace DeepGpu.Backends.Cpu;
+
+/// <summary>A managed array owned by the <see cref="CpuBackend"/>.</summary>
+internal sealed class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
+{
+    public CpuBuffer(Backend owner, int length) : base(owner, length) => Array = new T[length];
+
+    public T[] Array { get; }
+
+    public override void Dispose() { }
+}
+
+internal static class CpuViews
+{
+    public static Span<T> Span<T>(this BufferView<T> view) where T : unmanaged =>
+        ((CpuBuffer<T>)view.Buffer).Array.AsSpan(view.Offset, view.Length);
+
+    public static T[] Array<T>(this BufferView<T> view) where T : unmanaged => ((CpuBuffer<T>)view.Buffer).Array;
+}

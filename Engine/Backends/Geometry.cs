@@ -1,0 +1,76 @@
+namespace DeepGpu.Backends;
+
+/// <summary>
+/// A 2-D convolution over an NCHW batch: input [N, C, H, W], filters [F, C, KH, KW] (cross-correlation,
+/// as the book's im2col), bias [F], output [N, F, OutH, OutW].
+/// </summary>
+public readonly record struct ConvolutionGeometry(
+    int Batch, int Channels, int Height, int Width, int Filters, int KernelH, int KernelW, int Stride, int Pad)
+{
+    public int OutH => (Height + 2 * Pad - KernelH) / Stride + 1;
+    public int OutW => (Width + 2 * Pad - KernelW) / Stride + 1;
+    /// <summary>Length of one im2col column: C·KH·KW, the inner dimension of the convolution's GEMM.</summary>
+    public int PatchLength => Channels * KernelH * KernelW;
+    public int InputLength => Batch * Channels * Height * Width;
+    public int OutputLength => Batch * Filters * OutH * OutW;
+    public int WeightLength => Filters * PatchLength;
+}
+
+/// <summary>
+/// Pooling over an NCHW batch: input [N, C, H, W], output [N, C, OutH, OutW]. Padded cells never win a max;
+/// an average divides by the full window (padding counts as zero, as with the book's im2col).
+/// </summary>
+public readonly record struct PoolingGeometry(int Batch, int Channels, int Height, int Width, int Size, int Stride, int Pad)
+{
+    public int OutH => (Height + 2 * Pad - Size) / Stride + 1;
+    public int OutW => (Width + 2 * Pad - Size) / Stride + 1;
+    public int InputLength => Batch * Channels * Height * Width;
+    public int OutputLength => Batch * Channels * OutH * OutW;
+}
+
+/// <summary>Max or average pooling.</summary>
+public enum PoolingMode
+{
+    Max,
+    Average,
+}
+
+/// <summary>
+/// Batch normalisation over x viewed as [Batch, Channels, Spatial]: statistics per channel over Batch·Spatial
+/// values (Spatial = 1 for 2-D input, where a channel is a feature).
+/// </summary>
+public readonly record struct NormalizationGeometry(int Batch, int Channels, int Spatial)
+{
+    public int Length => Batch * Channels * Spatial;
+}
+
+/// <summary>The update rules of the book's optimizers (common/optimizer.py).</summary>
+public enum UpdateRule
+{
+    /// <summary>p -= lr·g.</summary>
+    Sgd,
+    /// <summary>v = m·v − lr·g; p += v.</summary>
+    Momentum,
+    /// <summary>The book's form: v = m·v − lr·g; p += m·m·v − (1 + m)·lr·g.</summary>
+    Nesterov,
+    /// <summary>h += g²; p −= lr·g / (√h + eps).</summary>
+    AdaGrad,
+    /// <summary>h = d·h + (1 − d)·g²; p −= lr·g / (√h + eps).</summary>
+    RmsProp,
+    /// <summary>m += (1 − β1)(g − m); v += (1 − β2)(g² − v); p −= lr_t·m / (√v + eps), lr_t given by the caller.</summary>
+    Adam,
+}
+
+/// <summary>
+/// Hyper-parameters of one update step. <see cref="LearningRate"/> is the step's rate: for Adam the caller
+/// passes the bias-corrected lr·√(1 − β2^t)/(1 − β1^t). <see cref="Decay"/> is Momentum's m, RMSprop's d and Adam's β1;
+/// <see cref="Decay2"/> is Adam's β2.
+/// </summary>
+public readonly record struct UpdateHyper(float LearningRate, float Decay = 0f, float Decay2 = 0f, float Epsilon = 1e-7f);
+
+/// <summary>
+/// Random affine distortion of training images (book ch.8 data augmentation): a shift of up to
+/// <see cref="MaxShift"/> pixels, a rotation of up to <see cref="MaxRotationDegrees"/> and a scale in
+/// [1 − MaxScale, 1 + MaxScale], each drawn per image; bilinear sampling, zero outside the image.
+/// </summary>
+public readonly record struct AugmentOptions(float MaxShift = 2f, float MaxRotationDegrees = 10f, float MaxScale = 0.1f);
