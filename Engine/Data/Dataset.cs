@@ -1,0 +1,12 @@
+using DeepGpu.Tensors;
+namespace DeepGpu.Data;
+// TEMPORARY stand-in until the data branch merges.
+public sealed class Dataset(byte[] images, byte[] labels, int count, Shape sampleShape, int classes, string source)
+{
+    public byte[] Images { get; } = images;
+    public byte[] Labels { get; } = labels;
+    public int Count { get; } = count;
+    public Shape SampleShape { get; } = sampleShape;
+    public int Classes { get; } = classes;
+    public string Source { get; } = source;
+}

@@ -1,0 +1,120 @@
+using DeepGpu.Backends;
+using DeepGpu.Layers;
+
+namespace DeepGpu.Graph;
+
+/// <summary>
+/// A network compiled for one batch size on one backend: every buffer allocated up front and every layer bound
+/// to its buffers, so a forward or backward pass is a fixed list of launches with no allocation, no host copy
+/// and no synchronisation. Parameters, gradients and state are slices of flat buffers owned by the caller.
+/// </summary>
+public sealed class Plan : IDisposable
+{
+    private readonly List<IDisposable> _owned = [];
+    private readonly List<Layer> _layers;
+    private readonly Backend _backend;
+
+    /// <summary>Compiles <paramref name="network"/> for <paramref name="batch"/> samples.</summary>
+    /// <param name="withLabels">Allocates labels and loss buffers for training and scoring; false for pure inference.</param>
+    public Plan(Network network, Backend backend, int batch, DeviceBuffer<float> parameters, DeviceBuffer<float> gradients,
+        DeviceBuffer<float> state, bool withLabels = true)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
+        Network = network;
+        _backend = backend;
+        Batch = batch;
+        _layers = Network.CreateLayers(network.Spec);
+
+        Input = Own(backend.Allocate<float>(batch * network.InputShape.Size));
+        Labels = withLabels ? Own(backend.Allocate<int>(batch)) : backend.Allocate<int>(0);
+        Metrics = Own(backend.Allocate<float>(MetricCount));
+        var workspace = Own(backend.Allocate<float>((int)_layers.Max(l => l.WorkspaceLength(backend, batch))));
+
+        var paramSlots = network.Parameters.ToLookup(s => s.Layer);
+        var stateSlots = network.State.ToLookup(s => s.Layer);
+        var x = Input.View;
+        BufferView<float> dx = default;
+        var emptyInt = Own(backend.Allocate<int>(0));
+        var emptyFloat = Own(backend.Allocate<float>(0));
+        for (var i = 0; i < _layers.Count; i++)
+        {
+            var layer = _layers[i];
+            var length = batch * layer.OutputShape.Size;
+            var y = layer.IsView ? x : Own(backend.Allocate<float>(length)).View;
+            var dy = layer.IsView ? (i == 0 ? emptyFloat.View : dx) : Own(backend.Allocate<float>(length)).View;
+            layer.Bind(new LayerBinding
+            {
+                Backend = backend,
+                Batch = batch,
+                X = x,
+                Y = y,
+                DX = i == 0 ? emptyFloat.View : dx,
+                DY = dy,
+                Parameters = paramSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(parameters, s)),
+                Gradients = paramSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(gradients, s)),
+                State = stateSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(state, s)),
+                Workspace = workspace,
+                Labels = withLabels ? Labels : emptyInt.View,
+                Metrics = Metrics,
+                AllocateFloat = n => Own(backend.Allocate<float>(n)),
+                AllocateInt = n => Own(backend.Allocate<int>(n)),
+            });
+            x = y;
+            dx = dy;
+        }
+        Output = x;
+    }
+
+    /// <summary>Device accumulators: loss sum, correct count, and spare slots for the trainer.</summary>
+    public const int MetricCount = 4;
+
+    public Network Network { get; }
+    public int Batch { get; }
+
+    /// <summary>The batch input, [Batch, input shape], written by the caller before <see cref="Forward"/>.</summary>
+    public DeviceBuffer<float> Input { get; }
+
+    /// <summary>The batch labels (class indices); empty for an inference-only plan.</summary>
+    public DeviceBuffer<int> Labels { get; }
+
+    /// <summary>[0] loss sum, [1] correct predictions, added to by every labelled forward pass.</summary>
+    public DeviceBuffer<float> Metrics { get; }
+
+    /// <summary>The network's output: class probabilities [Batch, Classes] (scores for a squared-error loss).</summary>
+    public BufferView<float> Output { get; }
+
+    /// <summary>Queues the forward pass. With labels, adds the batch's mean loss and correct count to <see cref="Metrics"/>.</summary>
+    public void Forward(PassInfo pass)
+    {
+        foreach (var layer in _layers) layer.Forward(pass);
+    }
+
+    /// <summary>Queues the backward pass of the last training forward, writing every parameter's gradient.</summary>
+    public void Backward()
+    {
+        for (var i = _layers.Count - 1; i >= 0; i--) _layers[i].Backward();
+    }
+
+    /// <summary>Zeroes the metric accumulators.</summary>
+    public void ResetMetrics() => _backend.Fill(Metrics, 0f);
+
+    /// <summary>Waits for the device and reads the metric accumulators.</summary>
+    public float[] ReadMetrics()
+    {
+        var m = new float[MetricCount];
+        _backend.Download<float>(Metrics, m);
+        return m;
+    }
+
+    private T Own<T>(T disposable) where T : IDisposable
+    {
+        _owned.Add(disposable);
+        return disposable;
+    }
+
+    public void Dispose()
+    {
+        foreach (var d in _owned) d.Dispose();
+        _owned.Clear();
+    }
+}
