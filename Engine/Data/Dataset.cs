@@ -10,3 +10,6 @@ public sealed class Dataset(byte[] images, byte[] labels, int count, Shape sampl
     public int Classes { get; } = classes;
     public string Source { get; } = source;
 }
+public sealed record MnistOptions { public string? DataDir { get; init; } public bool AllowDownload { get; init; } public int ValidationSize { get; init; } = 1000; }
+public sealed record MnistData(Dataset Train, Dataset Test, bool TestIsHeldOut, string Description);
+public static class Mnist { public static MnistData Load(MnistOptions o) => throw new NotImplementedException(); }

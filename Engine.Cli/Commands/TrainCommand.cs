@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DeepGpu.Backends;
+using DeepGpu.Data;
+using DeepGpu.Graph;
+using DeepGpu.Models;
+using DeepGpu.Optimizers;
+using DeepGpu.Training;
+
+namespace DeepGpu.Cli.Commands;
+
+/// <summary>deepgpu train: trains a network on MNIST-shaped data and reports each epoch.</summary>
+internal sealed class TrainCommand : ICommand
+{
+    public string Name => "train";
+    public string Summary => "train a network (default: the book's two-layer net on the embedded MNIST sample)";
+    public string Usage => """
+        usage: deepgpu train [options]
+          --model NAME|FILE   two-layer (default), mlp, simple-convnet, deep-convnet, or a JSON network spec
+          --hidden 100,100    mlp hidden layer sizes
+          --activation A      mlp activation: relu (default), sigmoid, tanh
+          --init I            mlp weight init: std, xavier, he or a number (default: he for relu, xavier otherwise)
+          --batchnorm         mlp: batch normalisation after each hidden affine layer
+          --dropout R         mlp: dropout ratio after each hidden activation
+          --optimizer NAME    sgd, momentum, nesterov, adagrad, rmsprop, adam (default: the preset's, as the book trains it)
+          --lr X              learning rate (default: the preset's: 0.1 for sgd nets, 0.001 for adam)
+          --weight-decay L    L2 weight decay λ (loss += 0.5·λ·ΣW²)
+          --augment           random shifts, rotations and scaling of training images
+          --epochs N          epochs (default 10)
+          --batch N           batch size (default 100)
+          --seed N            seed for initial weights, shuffles and dropout (default 1)
+          --backend B         auto (default), cuda, opencl, ilgpu-cpu, cpu
+          --data DIR          MNIST-format IDX folder (default: $DEEPGPU_DATA, ~/.cache/deepgpu/mnist, then the embedded sample)
+          --download          allow downloading the full MNIST into ~/.cache/deepgpu/mnist when no data is found
+          --json              print one JSON object per epoch and a final summary instead of progress bars
+        examples:
+          deepgpu train
+          deepgpu train --model mlp --hidden 100,100 --epochs 5 --json
+          deepgpu train --model simple-convnet --backend cuda --data ~/mnist
+
+        """;
+
+    private static readonly HashSet<string> ValueOptions =
+        [.. NetworkOptions.Values, "optimizer", "lr", "weight-decay", "epochs", "batch", "seed", "backend", "data"];
+    private static readonly HashSet<string> FlagOptions = [.. NetworkOptions.Flags, "augment", "download", "json"];
+
+    public int Run(IReadOnlyList<string> args, Console2 console)
+    {
+        var a = new Arguments(args, ValueOptions, FlagOptions);
+        if (a.Positionals.Count > 0) throw new UsageException($"Unexpected argument '{a.Positionals[0]}'.");
+        var json = a.Flag("json");
+        var info = json ? console.Err : console.Out;
+        var epochs = a.PositiveInt("epochs", 10);
+        var batch = a.PositiveInt("batch", 100);
+        var seed = a.Seed("seed", 1);
+        var lr = a.PositiveFloat("lr");
+        var weightDecay = a.Value("weight-decay") is null ? 0f : a.PositiveFloat("weight-decay")!.Value;
+        var backendName = a.Choice("backend", "auto", BackendNames);
+        var optimizerName = a.Value("optimizer");
+        if (optimizerName is not null && !Optimizer.Names.Contains(optimizerName))
+        {
+            throw new UsageException($"--optimizer must be one of {string.Join(", ", Optimizer.Names)}, not '{optimizerName}'.");
+        }
+
+        var data = Mnist.Load(new MnistOptions { DataDir = a.Value("data"), AllowDownload = a.Flag("download") });
+        info.WriteLine($"data: {data.Description}");
+        var spec = NetworkOptions.Build(a, data.Train.SampleShape.ToArray(), data.Train.Classes);
+        var (defaultOptimizer, defaultLr) = Networks.DefaultOptimizer(spec.Name ?? "");
+        using var optimizer = Optimizer.Create(optimizerName ?? defaultOptimizer, lr ?? (optimizerName is null ? defaultLr : null));
+
+        using var backend = CreateBackend(backendName, info);
+        using var model = Model.Create(spec, backend, seed);
+        info.WriteLine($"model: {spec.Name ?? "custom"}, {model.Network.ParameterCount:N0} parameters; {optimizer}; batch {batch}; {epochs} epochs");
+
+        var trainer = new Trainer(model, optimizer, new TrainerOptions
+        {
+            Epochs = epochs,
+            BatchSize = batch,
+            Seed = seed,
+            WeightDecay = weightDecay,
+            Augment = a.Flag("augment") ? new AugmentOptions() : null,
+        });
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
+        Console.CancelKeyPress += onCancel;
+        var clock = Stopwatch.StartNew();
+        try
+        {
+            using var view = new TrainingView(console, json, data.TestIsHeldOut ? "validation" : "test");
+            trainer.Progress += view.OnProgress;
+            trainer.EpochCompleted += view.OnEpoch;
+            trainer.Fit(data.Train, data.Test, cancel.Token);
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+        var last = model.History[^1];
+        if (json)
+        {
+            console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                final = true,
+                model = spec.Name ?? "custom",
+                backend = backend.Name,
+                device = backend.DeviceName,
+                epochs,
+                batch,
+                optimizer = optimizer.Name,
+                learningRate = optimizer.LearningRate,
+                trainLoss = last.TrainLoss,
+                trainAccuracy = last.TrainAccuracy,
+                testLoss = last.TestLoss,
+                testAccuracy = last.TestAccuracy,
+                testIsHeldOut = data.TestIsHeldOut,
+                seconds = clock.Elapsed.TotalSeconds,
+            }, CliJson.Options));
+        }
+        else
+        {
+            console.Out.WriteLine($"done: {(data.TestIsHeldOut ? "validation" : "test")} accuracy {last.TestAccuracy:P2} after {epochs} epochs in {clock.Elapsed.TotalSeconds:F1} s on {backend.Name}");
+        }
+        return 0;
+    }
+
+    public static readonly string[] BackendNames = ["auto", "cuda", "opencl", "ilgpu-cpu", "cpu"];
+
+    /// <summary>Creates the backend; for auto, says which it picked and why.</summary>
+    public static Backend CreateBackend(string name, TextWriter info)
+    {
+        if (name != "auto") return BackendFactory.Create(name);
+        var (picked, why) = BackendFactory.ChooseAuto();
+        info.WriteLine($"backend: {picked} ({why})");
+        return BackendFactory.Create(picked);
+    }
+}
+
+internal static class CliJson
+{
+    public static readonly JsonSerializerOptions Options = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+}

@@ -1,0 +1,52 @@
+using System.Text.Json;
+using DeepGpu.Cli.Commands;
+using DeepGpu.Training;
+using Spectre.Console;
+
+namespace DeepGpu.Cli;
+
+/// <summary>
+/// Renders training progress: a live bar per epoch for a person at a terminal, one line per epoch when
+/// output is redirected, or one JSON object per epoch with --json.
+/// </summary>
+internal sealed class TrainingView : IDisposable
+{
+    private readonly Console2 _console;
+    private readonly bool _json;
+    private readonly string _testName;
+    private readonly IAnsiConsole? _ansi;
+
+    public TrainingView(Console2 console, bool json, string testName)
+    {
+        _console = console;
+        _json = json;
+        _testName = testName;
+        if (!json && console.Interactive)
+        {
+            _ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Out) });
+        }
+    }
+
+    public void OnProgress(StepProgress p)
+    {
+        if (_ansi is null) return;
+        var width = 30;
+        var filled = (int)Math.Round(width * (double)p.Step / p.StepsPerEpoch);
+        var bar = new string('█', filled) + new string('░', width - filled);
+        _ansi.Write(new Text($"\repoch {p.Epoch} {bar} {p.Step}/{p.StepsPerEpoch}  loss {p.RunningLoss:F4}  acc {p.RunningAccuracy:P1}  {p.ImagesPerSecond:N0} img/s   "));
+    }
+
+    public void OnEpoch(EpochMetrics m)
+    {
+        if (_json)
+        {
+            _console.Out.WriteLine(JsonSerializer.Serialize(m, CliJson.Options));
+            return;
+        }
+        var line = $"epoch {m.Epoch}/{m.Epochs}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:P2}  {_testName} acc {m.TestAccuracy:P2}  {m.ImagesPerSecond:N0} img/s  {m.Seconds:F1} s";
+        if (_ansi is not null) _ansi.Write(new Text("\r" + line + new string(' ', 20) + "\n"));
+        else _console.Out.WriteLine(line);
+    }
+
+    public void Dispose() { }
+}
