@@ -23,6 +23,7 @@ public static class CommandLine
         new TrainCommand(),
         new DevicesCommand(),
         new CheckCommand(),
+        new BenchCommand(),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)

@@ -65,6 +65,9 @@ public sealed class Optimizer : IDisposable
         _ => 1,
     };
 
+    /// <summary>True once <see cref="Bind"/> has allocated state for a backend.</summary>
+    public bool IsBound => _backend is not null;
+
     /// <summary>Allocates zeroed state for <paramref name="parameterCount"/> parameters on a backend.</summary>
     public void Bind(Backend backend, int parameterCount)
     {

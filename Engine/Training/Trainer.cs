@@ -58,8 +58,6 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
     /// <summary>Called after each epoch with its number; checkpoints hook in here.</summary>
     public Action<int>? AfterEpoch { get; set; }
 
-    private bool _optimizerBound;
-
     /// <summary>Trains from <see cref="CompletedEpochs"/> to <see cref="TrainerOptions.Epochs"/>; returns the model's history.</summary>
     public IReadOnlyList<EpochMetrics> Fit(Dataset train, Dataset test, CancellationToken cancel = default)
     {
@@ -75,11 +73,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
         using var testData = new DeviceDataset(backend, test);
         var plan = Model.GetPlan(batch);
         using var staging = Options.Augment is null ? null : backend.Allocate<float>(plan.Input.Length);
-        if (!_optimizerBound)
-        {
-            Optimizer.Bind(backend, Model.Network.ParameterCount);
-            _optimizerBound = true;
-        }
+        if (!Optimizer.IsBound) Optimizer.Bind(backend, Model.Network.ParameterCount);
         var steps = train.Count / batch;
         var reportEvery = Math.Max(1, steps / Math.Max(1, Options.ReportsPerEpoch));
         var weights = Model.Parameters.Slice(0, Model.Network.WeightCount);

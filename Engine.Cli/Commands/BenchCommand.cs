@@ -1,0 +1,91 @@
+using System.Text.Json;
+using DeepGpu.Backends;
+using DeepGpu.Diagnostics;
+using DeepGpu.Models;
+
+namespace DeepGpu.Cli.Commands;
+
+/// <summary>deepgpu bench: a quick side-by-side table of GEMM, training-step and inference speed per backend.</summary>
+internal sealed class BenchCommand : ICommand
+{
+    public string Name => "bench";
+    public string Summary => "time GEMM, training steps and inference on each backend, side by side";
+    public string Usage => """
+        usage: deepgpu bench [--backend B ...] [--json] [--budget SECONDS]
+          --backend B    a backend to time (repeatable; default: every backend present)
+          --json         one JSON object per figure
+          --budget S     about how long each figure may take (default 3); slow backends get fewer repeats
+        figures: GEMM GFLOP/s at n = 256, 512, 1024; ms per training step at batch 100 for two-layer,
+        mlp 5x100 (SGD), simple-convnet and deep-convnet (Adam); inference images/s at batch 1000.
+        Each is the median of repeated runs after a warm-up, with the device synchronised.
+
+        """;
+
+    public int Run(IReadOnlyList<string> args, Console2 console)
+    {
+        var a = new Arguments(args, new HashSet<string> { "backend", "budget" }, new HashSet<string> { "json" });
+        if (a.Positionals.Count > 0) throw new UsageException($"Unexpected argument '{a.Positionals[0]}'.");
+        var names = a.Values("backend").ToList();
+        foreach (var n in names)
+        {
+            if (!TrainCommand.BackendNames.Contains(n)) throw new UsageException($"--backend must be one of {string.Join(", ", TrainCommand.BackendNames)}, not '{n}'.");
+        }
+        if (names.Count == 0) names = BackendFactory.Probe().Where(d => d.Accepted).Select(d => d.Backend).Distinct().ToList();
+        QuickBench.BudgetSeconds = a.PositiveFloat("budget") ?? 3f;
+        var json = a.Flag("json");
+        var figures = new List<BenchFigure>();
+        foreach (var name in names)
+        {
+            using var backend = TrainCommand.CreateBackend(name, console.Err);
+            console.Err.WriteLine($"timing {backend} ...");
+            void Report(BenchFigure f)
+            {
+                figures.Add(f);
+                if (json) console.Out.WriteLine(ToJson(f));
+                else console.Err.WriteLine($"  {f.Kind,-6} {f.Subject,-16} {Format(f)}");
+            }
+            foreach (var n in new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n));
+            foreach (var (spec, optimizer) in QuickBench.TrainingCases)
+            {
+                using var o = optimizer();
+                Report(QuickBench.TrainStep(backend, spec, o));
+            }
+            Report(QuickBench.Infer(backend, Networks.SimpleConvNet()));
+        }
+        if (!json) PrintTable(console.Out, figures, names);
+        return 0;
+    }
+
+    private static string ToJson(BenchFigure f) => f.Kind switch
+    {
+        "gemm" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, n = f.Size, gflops = Math.Round(f.Value, 2) }),
+        "train" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerStep = Math.Round(f.Value, 4) }),
+        _ => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, imagesPerSecond = Math.Round(f.Value, 1) }),
+    };
+
+    private static string Format(BenchFigure f) => f.Kind switch
+    {
+        "gemm" => $"{f.Value:F1} GFLOP/s",
+        "train" => $"{f.Value:F3} ms/step",
+        _ => $"{f.Value:N0} images/s",
+    };
+
+    private static void PrintTable(TextWriter o, List<BenchFigure> figures, List<string> backends)
+    {
+        var rows = figures.Select(f => (f.Kind, f.Subject, f.Size)).Distinct().ToList();
+        o.WriteLine($"| {"figure",-34} | " + string.Join(" | ", backends.Select(b => $"{b,14}")) + " |");
+        o.WriteLine("|" + new string('-', 36) + "|" + string.Join("|", backends.Select(_ => new string('-', 16))) + "|");
+        foreach (var (kind, subject, size) in rows)
+        {
+            var label = kind switch
+            {
+                "gemm" => $"GEMM n={size} (GFLOP/s)",
+                "train" => $"train {subject} b{size} (ms/step)",
+                _ => $"infer {subject} b{size} (img/s)",
+            };
+            var cells = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
+                .Select(f => f is null ? "" : kind == "train" ? f.Value.ToString("F3") : kind == "gemm" ? f.Value.ToString("F1") : f.Value.ToString("N0"));
+            o.WriteLine($"| {label,-34} | " + string.Join(" | ", cells.Select(c => $"{c,14}")) + " |");
+        }
+    }
+}

@@ -1,0 +1,98 @@
+using System.Text.Json;
+using DeepGpu.Cli;
+
+namespace DeepGpu.Tests.Cli;
+
+/// <summary>The deepgpu command as a user runs it: output, exit codes, and one-sentence errors without stack traces.</summary>
+public sealed class CliTests
+{
+    internal static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var code = CommandLine.Run(args, stdout, stderr);
+        return (code, stdout.ToString(), stderr.ToString());
+    }
+
+    private static void AssertUserError(int expectedCode, (int Code, string Out, string Err) r, string expected)
+    {
+        Assert.Equal(expectedCode, r.Code);
+        Assert.Contains(expected, r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+        Assert.DoesNotContain("Exception", r.Err);
+    }
+
+    [Fact]
+    public void Train_prints_json_lines_with_the_final_summary()
+    {
+        var r = Run("train", "--epochs", "1", "--backend", "cpu", "--json", "--batch", "200");
+        Assert.True(r.Code == 0, r.Err);
+        var lines = r.Out.Trim().Split('\n');
+        Assert.Equal(2, lines.Length);
+        using var epoch = JsonDocument.Parse(lines[0]);
+        Assert.Equal(1, epoch.RootElement.GetProperty("epoch").GetInt32());
+        using var final = JsonDocument.Parse(lines[1]);
+        var root = final.RootElement;
+        Assert.True(root.GetProperty("testAccuracy").GetDouble() > 0.5);
+        Assert.True(root.GetProperty("trainLoss").GetDouble() > 0);
+        Assert.Equal(1, root.GetProperty("epochs").GetInt32());
+        Assert.Equal("cpu", root.GetProperty("backend").GetString());
+        Assert.True(root.GetProperty("seconds").GetDouble() > 0);
+        Assert.True(root.GetProperty("testIsHeldOut").GetBoolean());
+        Assert.Contains("holding out", r.Err);
+    }
+
+    [Fact]
+    public void Train_without_json_prints_a_line_per_epoch()
+    {
+        var r = Run("train", "--model", "mlp", "--hidden", "20", "--epochs", "2", "--backend", "cpu");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Contains("epoch 1/2", r.Out);
+        Assert.Contains("epoch 2/2", r.Out);
+        Assert.Contains("validation accuracy", r.Out);
+    }
+
+    [Theory]
+    [InlineData("--lr", "-1", "--lr must be a positive number")]
+    [InlineData("--lr", "abc", "--lr must be a positive number")]
+    [InlineData("--batch", "0", "--batch must be a positive whole number")]
+    [InlineData("--epochs", "x", "--epochs must be a positive whole number")]
+    [InlineData("--model", "resnet", "--model must be one of")]
+    [InlineData("--activation", "gelu", "only apply to --model mlp")]
+    [InlineData("--backend", "tpu", "--backend must be one of")]
+    [InlineData("--optimizer", "lion", "--optimizer must be one of")]
+    [InlineData("--frobnicate", "1", "Unknown option --frobnicate")]
+    public void Bad_options_are_usage_errors(string option, string value, string expected)
+    {
+        var r = Run("train", option, value);
+        AssertUserError(2, r, expected);
+        Assert.Contains("usage: deepgpu train", r.Err);
+    }
+
+    [Fact]
+    public void An_unknown_command_is_a_usage_error() => AssertUserError(2, Run("fly"), "unknown command 'fly'");
+
+    [Fact]
+    public void Missing_data_says_where_it_looked()
+    {
+        var r = Run("train", "--data", "/nonexistent/mnist", "--backend", "cpu");
+        AssertUserError(2, r, "/nonexistent/mnist");
+    }
+
+    [Fact]
+    public void Cuda_without_a_gpu_is_a_clear_error()
+    {
+        if (DeepGpu.Backends.BackendFactory.Probe().Any(d => d.Backend == "cuda" && d.Accepted)) return; // a machine with CUDA trains instead
+        var r = Run("train", "--backend", "cuda", "--epochs", "1");
+        AssertUserError(2, r, "CUDA");
+    }
+
+    [Fact]
+    public void Devices_lists_the_cpu_and_the_auto_choice()
+    {
+        var r = Run("devices");
+        Assert.Equal(0, r.Code);
+        Assert.Contains("cpu", r.Out);
+        Assert.Contains("auto:", r.Out);
+    }
+}

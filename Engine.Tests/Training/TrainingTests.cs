@@ -1,0 +1,93 @@
+using DeepGpu.Backends.Cpu;
+using DeepGpu.Data;
+using DeepGpu.Layers;
+using DeepGpu.Models;
+using DeepGpu.Optimizers;
+using DeepGpu.Training;
+
+namespace DeepGpu.Tests.Training;
+
+public sealed class TrainingTests
+{
+    private static readonly Lazy<MnistData> Sample = new(() => Mnist.LoadEmbeddedSample());
+
+    private static Dataset SmallTrain => Sample.Value.Train.Take(2000);
+    private static Dataset SmallTest => Sample.Value.Test.Take(500);
+
+    private static IReadOnlyList<EpochMetrics> Train(ulong seed, int epochs = 2, float lr = 0.1f)
+    {
+        using var backend = new CpuBackend();
+        using var model = Model.Create(Networks.TwoLayer(), backend, seed);
+        using var sgd = Optimizer.Sgd(lr);
+        return new Trainer(model, sgd, new TrainerOptions { Epochs = epochs, Seed = seed }).Fit(SmallTrain, SmallTest).ToList();
+    }
+
+    [Fact]
+    public void Same_seed_gives_the_same_loss_history()
+    {
+        var a = Train(seed: 5);
+        var b = Train(seed: 5);
+        Assert.Equal(a.Select(m => m.TrainLoss), b.Select(m => m.TrainLoss));
+        Assert.Equal(a.Select(m => m.TestAccuracy), b.Select(m => m.TestAccuracy));
+        var c = Train(seed: 6);
+        Assert.NotEqual(a.Select(m => m.TrainLoss), c.Select(m => m.TrainLoss));
+    }
+
+    [Fact]
+    public void Training_lowers_the_loss_and_learns()
+    {
+        var history = Train(seed: 1, epochs: 3);
+        Assert.True(history[^1].TrainLoss < history[0].TrainLoss, $"loss went from {history[0].TrainLoss} to {history[^1].TrainLoss}");
+        Assert.True(history[^1].TestAccuracy > 0.8, $"accuracy {history[^1].TestAccuracy}");
+    }
+
+    [Fact]
+    public void A_diverging_run_stops_and_says_so()
+    {
+        using var backend = new CpuBackend();
+        var spec = Networks.TwoLayer() with { Layers = [new AffineSpec(50), new ReluSpec(), new AffineSpec(10), new MeanSquaredErrorSpec()] };
+        using var model = Model.Create(spec, backend, 1);
+        using var sgd = Optimizer.Sgd(1e6f);
+        var e = Assert.Throws<TrainingDivergedException>(() =>
+            new Trainer(model, sgd, new TrainerOptions { Epochs = 3 }).Fit(SmallTrain, SmallTest));
+        Assert.Contains("loss became", e.Message);
+    }
+
+    [Fact]
+    public void Resumed_training_equals_uninterrupted_training()
+    {
+        var dir = Directory.CreateTempSubdirectory("deepgpu-ckpt").FullName;
+        try
+        {
+            using var backend = new CpuBackend();
+            var spec = Networks.Mlp([30, 20], dropout: 0.2f);
+            float[] uninterrupted;
+            using (var model = Model.Create(spec, backend, 3))
+            using (var adam = Optimizer.Adam())
+            {
+                new Trainer(model, adam, new TrainerOptions { Epochs = 2, Seed = 3 }).Fit(SmallTrain, SmallTest);
+                uninterrupted = model.GetParameters();
+            }
+            using (var model = Model.Create(spec, backend, 3))
+            using (var adam = Optimizer.Adam())
+            {
+                var first = new Trainer(model, adam, new TrainerOptions { Epochs = 1, Seed = 3 });
+                first.AfterEpoch = epoch => Checkpoint.Save(dir, model, adam, epoch);
+                first.Fit(SmallTrain, SmallTest);
+            }
+            var (resumed, optimizer, epoch) = Checkpoint.Load(dir, backend);
+            using (resumed)
+            using (optimizer)
+            {
+                Assert.Equal(1, epoch);
+                new Trainer(resumed, optimizer, new TrainerOptions { Epochs = 2, Seed = 3 }) { CompletedEpochs = epoch }.Fit(SmallTrain, SmallTest);
+                Assert.Equal(uninterrupted, resumed.GetParameters());
+                Assert.Equal(2, resumed.History.Count);
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

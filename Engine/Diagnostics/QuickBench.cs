@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using DeepGpu.Backends;
+using DeepGpu.Graph;
+using DeepGpu.Layers;
+using DeepGpu.Models;
+using DeepGpu.Optimizers;
+
+namespace DeepGpu.Diagnostics;
+
+/// <summary>One measured figure of <see cref="QuickBench"/>.</summary>
+/// <param name="Kind">gemm, train or infer.</param>
+/// <param name="Subject">The GEMM size or the network's name.</param>
+/// <param name="Value">GFLOP/s, ms per step, or images per second.</param>
+/// <param name="Unit">The unit of <paramref name="Value"/>.</param>
+public sealed record BenchFigure(string Backend, string Kind, string Subject, int Size, double Value, string Unit);
+
+/// <summary>
+/// Quick side-by-side timings for <c>deepgpu bench</c>: medians of repeated runs after a warm-up, with the
+/// device synchronised inside each timed run. For careful numbers use Engine.Benchmarks (BenchmarkDotNet).
+/// </summary>
+public static class QuickBench
+{
+    /// <summary>The networks timed per training step, with the optimizer the book trains each with.</summary>
+    public static IReadOnlyList<(NetworkSpec Spec, Func<Optimizer> Optimizer)> TrainingCases { get; } =
+    [
+        (Networks.TwoLayer(), () => Optimizer.Sgd(0.1f)),
+        (Networks.Mlp([100, 100, 100, 100, 100]), () => Optimizer.Sgd(0.1f)),
+        (Networks.SimpleConvNet(), () => Optimizer.Adam()),
+        (Networks.DeepConvNet(), () => Optimizer.Adam()),
+    ];
+
+    /// <summary>Seconds each figure may take, roughly; slow backends get fewer repeats (at least one).</summary>
+    public static double BudgetSeconds { get; set; } = 3;
+
+    /// <summary>
+    /// Median seconds of up to <paramref name="repeats"/> timed calls after <paramref name="warmup"/> untimed
+    /// ones; fewer repeats when one call would overrun <see cref="BudgetSeconds"/>.
+    /// </summary>
+    public static double MedianSeconds(Backend backend, Action run, int warmup, int repeats)
+    {
+        var first = Stopwatch.StartNew();
+        run();
+        backend.Synchronize();
+        var once = first.Elapsed.TotalSeconds;
+        for (var i = 1; i < warmup && once * i < BudgetSeconds; i++) run();
+        backend.Synchronize();
+        repeats = Math.Clamp((int)(BudgetSeconds / Math.Max(once, 1e-9)), 1, repeats);
+        var times = new double[repeats];
+        for (var i = 0; i < repeats; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            run();
+            backend.Synchronize();
+            times[i] = clock.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[repeats / 2];
+    }
+
+    /// <summary>GFLOP/s of an n×n×n single-precision GEMM (2n³ flops).</summary>
+    public static BenchFigure Gemm(Backend backend, int n, int repeats = 7)
+    {
+        using var a = backend.Allocate<float>(n * n);
+        using var b = backend.Allocate<float>(n * n);
+        using var c = backend.Allocate<float>(n * n);
+        var values = Enumerable.Range(0, n * n).Select(i => (i % 17) * 0.01f).ToArray();
+        backend.Upload<float>(values, a);
+        backend.Upload<float>(values, b);
+        // Enough calls per timed run that small sizes are not all launch overhead.
+        var calls = Math.Max(1, (int)(2e8 / (2.0 * n * n * n)));
+        var seconds = MedianSeconds(backend, () =>
+        {
+            for (var i = 0; i < calls; i++) backend.Gemm(false, false, n, n, n, 1f, a, b, 0f, c);
+        }, warmup: 1, repeats);
+        return new BenchFigure(backend.Name, "gemm", $"{n}x{n}x{n}", n, 2.0 * n * n * n * calls / seconds / 1e9, "GFLOP/s");
+    }
+
+    /// <summary>Milliseconds per training step (forward, backward, update) at a batch size, on random data.</summary>
+    public static BenchFigure TrainStep(Backend backend, NetworkSpec spec, Optimizer optimizer, int batch = 100, int repeats = 15)
+    {
+        using var model = Model.Create(spec, backend, 1);
+        var plan = model.GetPlan(batch);
+        Fill(backend, plan, spec, batch);
+        optimizer.Bind(backend, model.Network.ParameterCount);
+        ulong step = 0;
+        var seconds = MedianSeconds(backend, () =>
+        {
+            plan.Forward(new PassInfo(true, 1, step++));
+            plan.Backward();
+            optimizer.Step(model.Parameters, model.Gradients);
+        }, warmup: 3, repeats);
+        return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step");
+    }
+
+    /// <summary>Images per second of inference (probabilities out) at a batch size.</summary>
+    public static BenchFigure Infer(Backend backend, NetworkSpec spec, int batch = 1000, int repeats = 7)
+    {
+        using var model = Model.Create(spec, backend, 1);
+        var plan = model.GetPlan(batch, withLabels: false);
+        Fill(backend, plan, spec, batch);
+        var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats);
+        return new BenchFigure(backend.Name, "infer", spec.Name ?? "custom", batch, batch / seconds, "images/s");
+    }
+
+    private static void Fill(Backend backend, Plan plan, NetworkSpec spec, int batch)
+    {
+        var rng = new Random(1);
+        var x = new float[plan.Input.Length];
+        for (var i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
+        backend.Upload<float>(x, plan.Input);
+        if (plan.Labels.Length > 0) backend.Upload<int>(Enumerable.Range(0, batch).Select(i => i % spec.Classes).ToArray(), plan.Labels);
+    }
+}
