@@ -191,7 +191,7 @@ public static class IdxReader
         while ((read = s.Read(scratch, 0, scratch.Length)) > 0) trailing += read;
         if (trailing > 0)
         {
-            throw new DataException($"{name} has {trailing} trailing bytes after the {expected} that the header promises for {what}.");
+            throw new DataException($"{name} has {trailing} trailing byte{(trailing == 1 ? "" : "s")} after the {expected} that the header promises for {what}.");
         }
         return buffer;
     }

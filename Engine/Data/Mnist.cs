@@ -39,6 +39,7 @@ public static class Mnist
 
     /// <summary>Loads the first data set found (see <see cref="Mnist"/> for the order).</summary>
     /// <exception cref="DataException">The named directory has no data, a directory on the way holds incomplete or corrupt files, or an allowed download failed.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="MnistOptions.ValidationSize"/> is below 1.</exception>
     public static MnistData Load(MnistOptions? options = null) =>
         LoadAsync(options).ConfigureAwait(false).GetAwaiter().GetResult();
 
@@ -51,6 +52,7 @@ public static class Mnist
 
         if (options.DataDir is { } named)
         {
+            if (string.IsNullOrWhiteSpace(named)) throw new DataException("The data directory given is an empty name.");
             var layout = Probe(named);
             if (!layout.HasTrain)
             {
@@ -62,7 +64,7 @@ public static class Mnist
 
         var searched = new List<string>();
         var env = options.EnvironmentDataDir ?? Environment.GetEnvironmentVariable(EnvironmentVariable);
-        if (string.IsNullOrEmpty(env))
+        if (string.IsNullOrWhiteSpace(env))
         {
             searched.Add($"{EnvironmentVariable}: not set");
         }
@@ -100,7 +102,7 @@ public static class Mnist
         searched.Add("download: not allowed");
 
         searched.Add("embedded sample: used");
-        var places = string.IsNullOrEmpty(env) ? cache.Dir : $"{env} or {cache.Dir}";
+        var places = string.IsNullOrWhiteSpace(env) ? cache.Dir : $"{env} or {cache.Dir}";
         return ReadEmbedded(holdOut, $" (no data in {places})", searched);
     }
 
@@ -184,7 +186,7 @@ public static class Mnist
     private static void RequirePair(string dir, string? images, string imagesName, string? labels, string labelsName)
     {
         if ((images is null) == (labels is null)) return;
-        var (present, missing) = images is null ? (labels!, labelsName) : (images, imagesName);
+        var (present, missing) = images is null ? (labels!, imagesName) : (images, labelsName);
         throw new DataException($"{dir} is incomplete: it has {present} but neither {missing}.gz nor {missing}.");
     }
 

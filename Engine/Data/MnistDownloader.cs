@@ -202,6 +202,11 @@ public sealed class MnistDownloader
             File.Move(temp, final, overwrite: true);
             return null;
         }
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+        {
+            // Cancelling can surface as an I/O error from the socket; it is still the caller's cancellation.
+            throw new OperationCanceledException("The download was cancelled.", e, cancellationToken);
+        }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
             return $"nothing arrived for {StallTimeout.TotalSeconds:0.###} s after {received} of {file.Size} bytes";
