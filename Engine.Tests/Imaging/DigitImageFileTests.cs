@@ -35,6 +35,9 @@ public sealed class DigitImageFileTests : IDisposable
     public void MissingFile() => Assert.Contains("does not exist", Refused(Path.Combine(_dir, "nope.png")).Message);
 
     [Fact]
+    public void FolderInsteadOfFile() => Assert.Contains("is a folder", Refused(_dir).Message);
+
+    [Fact]
     public void EmptyFile() => Assert.Contains("empty", Refused(WriteFile("empty.png", [])).Message);
 
     [Fact]

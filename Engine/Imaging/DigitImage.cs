@@ -40,6 +40,9 @@ public static class DigitImage
     /// <summary>Largest single buffer, in megabytes, the decoder may allocate; a crafted file cannot ask for more.</summary>
     public const int DecoderMemoryLimitMegabytes = 512;
 
+    /// <summary>Most bytes read from a stream that cannot seek (it is copied into memory first).</summary>
+    public const long MaxStreamBytes = 1L << 30;
+
     // Bigger pictures are block-averaged down to about this many pixels first: the digit ends up 20
     // pixels tall anyway, and area-averaging keeps thin strokes.
     private const long WorkingPixels = 4_000_000;
@@ -81,6 +84,10 @@ public static class DigitImage
     public static PreprocessResult Preprocess(string path, PreprocessOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
+        if (path.Length == 0)
+            throw new DeepGpuException("No picture file was given: the path is empty.");
+        if (Directory.Exists(path))
+            throw new DeepGpuException($"{path} is a folder, not a picture file.");
         FileStream stream;
         try
         {
@@ -90,9 +97,13 @@ public static class DigitImage
         {
             throw new DeepGpuException($"{path} does not exist.", ex);
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (UnauthorizedAccessException ex)
         {
-            throw new DeepGpuException($"{path} cannot be opened: {ex.Message}", ex);
+            throw new DeepGpuException($"{path} cannot be read: permission denied.", ex);
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or NotSupportedException)
+        {
+            throw new DeepGpuException($"{path} cannot be opened ({Reason(ex)}).", ex);
         }
         using (stream)
             return Preprocess(stream, path, options);
@@ -201,7 +212,7 @@ public static class DigitImage
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             TryDelete(temp);
-            string reason = ex is DirectoryNotFoundException ? "its folder does not exist" : ex.Message.TrimEnd('.');
+            string reason = ex is DirectoryNotFoundException ? "its folder does not exist" : Reason(ex);
             throw new DeepGpuException($"Cannot write {path}: {reason}.", ex);
         }
     }
@@ -241,10 +252,7 @@ public static class DigitImage
         if (!stream.CanSeek)
         {
             // Identify and decode both read the start, so take a seekable copy.
-            var copy = new MemoryStream();
-            stream.CopyTo(copy);
-            copy.Position = 0;
-            stream = copy;
+            stream = CopyLimited(stream, name);
         }
 
         long start = stream.Position;
@@ -259,6 +267,10 @@ public static class DigitImage
         catch (Exception ex) when (IsDecodeFailure(ex))
         {
             throw Corrupt(name, ex);
+        }
+        catch (IOException ex)
+        {
+            throw new DeepGpuException($"{name} cannot be read ({Reason(ex)}).", ex);
         }
         if (info is null)
             throw NotAnImage(name, null);
@@ -284,7 +296,36 @@ public static class DigitImage
         {
             throw Corrupt(name, ex);
         }
+        catch (IOException ex)
+        {
+            throw new DeepGpuException($"{name} cannot be read ({Reason(ex)}).", ex);
+        }
     }
+
+    private static MemoryStream CopyLimited(Stream stream, string name)
+    {
+        var copy = new MemoryStream();
+        var buffer = new byte[81920];
+        int read;
+        try
+        {
+            while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                if (copy.Length + read > MaxStreamBytes)
+                    throw new DeepGpuException($"{name} is larger than the {MaxStreamBytes / (1024 * 1024):N0} MB limit for a picture read from a stream.");
+                copy.Write(buffer, 0, read);
+            }
+        }
+        catch (IOException ex)
+        {
+            throw new DeepGpuException($"{name} cannot be read ({Reason(ex)}).", ex);
+        }
+        copy.Position = 0;
+        return copy;
+    }
+
+    // An inner exception's message as a clause inside our one sentence.
+    private static string Reason(Exception ex) => ex.Message.Trim().TrimEnd('.').Replace(". ", "; ");
 
     // Decoders of crafted or cut-off files fail in assorted ways; all of them mean "this file is broken".
     private static bool IsDecodeFailure(Exception ex) =>
