@@ -60,6 +60,21 @@ public sealed class DigitImageTests
     }
 
     [Fact]
+    public void HugePicture_IsAveragedDown_AndOnePixelStrokesSurvive()
+    {
+        // 12 megapixels: above the working size, so the picture is block-averaged before preparation.
+        var canvas = new Canvas(4000, 3000).Seven(2600, 400, 3500, 2600, 1);
+        var gray = new byte[canvas.Ink.Length];
+        for (int i = 0; i < gray.Length; i++) gray[i] = canvas.Ink[i] ? (byte)20 : (byte)235;
+        var result = DigitImage.PreprocessPixels(gray, 4000, 3000);
+        AssertDigit(result, canvas);
+        Assert.True(result.Pixels.Count(v => v >= 0.5f) >= 25);
+        var box = result.BoundingBox!.Value;
+        Assert.InRange(box.X, 2596, 2600);
+        Assert.InRange(box.Y, 396, 400);
+    }
+
+    [Fact]
     public void TallOne_StaysTall()
     {
         var canvas = new Canvas(600, 800).One(200, 150, 650, 40);
@@ -190,6 +205,10 @@ public sealed class DigitImageTests
             Assert.Equal(784, result.Pixels.Length);
             Assert.All(result.Pixels, v => Assert.Equal(0f, v));
         }
+
+        // A lone speck of dust is not a digit.
+        var dust = new Canvas(800, 600).Line(400, 300, 402, 301, 3);
+        Assert.False(Prepare(dust, Canvas.Black, Canvas.White).Found);
 
         // Faint grey noise on paper is not a digit either.
         var gray = new byte[200 * 150];

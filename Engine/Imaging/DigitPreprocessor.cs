@@ -69,6 +69,9 @@ internal static class DigitPreprocessor
             return NotFound(sourceWidth, sourceHeight, darkInk);
 
         int cw = bx1 - bx0 + 1, ch = by1 - by0 + 1;
+        if (Math.Max(cw, ch) < Math.Max(2f, o.MinDigitFraction * Math.Max(w, h)))
+            return NotFound(sourceWidth, sourceHeight, darkInk);
+
         var crop = new float[cw * ch];
         for (int y = 0; y < ch; y++)
             Array.Copy(ink, (by0 + y) * w + bx0, crop, y * cw, cw);

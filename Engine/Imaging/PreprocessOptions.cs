@@ -44,6 +44,12 @@ public sealed record PreprocessOptions
     public float SpeckFraction { get; init; } = 0.02f;
 
     /// <summary>
+    /// Ink whose bounding box is smaller than this fraction of the picture's longer side (or under 2 pixels)
+    /// is a stray mark, not a digit, and the picture is reported as having none.
+    /// </summary>
+    public float MinDigitFraction { get; init; } = 0.015f;
+
+    /// <summary>
     /// Strokes thinner than this, in pixels of the 28x28 result, are thickened to it (MNIST strokes are
     /// about 2 pixels wide); 0 keeps strokes as drawn.
     /// </summary>
@@ -57,6 +63,8 @@ public sealed record PreprocessOptions
             throw new DeepGpuException($"The preprocessing option MinContrast must lie in (0, 1], but it is {MinContrast}.");
         if (!(SpeckFraction >= 0f && SpeckFraction < 1f))
             throw new DeepGpuException($"The preprocessing option SpeckFraction must lie in [0, 1), but it is {SpeckFraction}.");
+        if (!(MinDigitFraction >= 0f && MinDigitFraction < 1f))
+            throw new DeepGpuException($"The preprocessing option MinDigitFraction must lie in [0, 1), but it is {MinDigitFraction}.");
         if (!(MinStrokeWidth >= 0f && MinStrokeWidth <= 6f))
             throw new DeepGpuException($"The preprocessing option MinStrokeWidth must lie in [0, 6], but it is {MinStrokeWidth}.");
         if (!Enum.IsDefined(Polarity))
