@@ -93,6 +93,47 @@ public sealed class DigitImageFileTests : IDisposable
     }
 
     [Fact]
+    public void ManyMnistDigits_UpscaledAndInverted_ComeBackAlmostUnchanged()
+    {
+        // MNIST placed digits by whole-pixel shifts of its own centre of mass, so a digit whose centre
+        // sits near a half pixel can come back one pixel over; allow that, but nothing more.
+        const int count = 200, scale = 10, side = 28 * scale;
+        float[][] digits = MnistImages(count);
+        var gray = new byte[side * side];
+        double sum = 0;
+        int close = 0;
+        foreach (float[] original in digits)
+        {
+            for (int y = 0; y < side; y++)
+                for (int x = 0; x < side; x++)
+                    gray[y * side + x] = (byte)(255 - Math.Round(original[y / scale * 28 + x / scale] * 255));
+            var result = DigitImage.PreprocessPixels(gray, side, side);
+            Assert.True(result.Found);
+            DigitCheck.AssertMnistForm(result.Pixels);
+            sum += DigitCheck.Cosine(original, result.Pixels);
+            if (BestShiftedCosine(original, result.Pixels) > 0.9) close++;
+        }
+        Assert.True(sum / count > 0.95, $"mean cosine similarity {sum / count:F3}");
+        Assert.True(close >= count * 0.97, $"only {close} of {count} digits match within a one-pixel shift");
+    }
+
+    private static double BestShiftedCosine(float[] a, float[] b)
+    {
+        double best = 0;
+        var shifted = new float[784];
+        for (int dy = -1; dy <= 1; dy++)
+            for (int dx = -1; dx <= 1; dx++)
+            {
+                Array.Clear(shifted);
+                for (int y = Math.Max(0, -dy); y < Math.Min(28, 28 - dy); y++)
+                    for (int x = Math.Max(0, -dx); x < Math.Min(28, 28 - dx); x++)
+                        shifted[(y + dy) * 28 + x + dx] = b[y * 28 + x];
+                best = Math.Max(best, DigitCheck.Cosine(a, shifted));
+            }
+        return best;
+    }
+
+    [Fact]
     public void Save28_WritesThePngTheNetworkSees()
     {
         float[] original = FirstMnistImage();
@@ -117,15 +158,18 @@ public sealed class DigitImageFileTests : IDisposable
         Assert.Throws<DeepGpuException>(() => DigitImage.Save28(path, new float[10]));
     }
 
-    internal static float[] FirstMnistImage()
+    internal static float[] FirstMnistImage() => MnistImages(1)[0];
+
+    /// <summary>The first images of the embedded MNIST sample (gzipped IDX: 16-byte header, then 784 bytes each).</summary>
+    internal static float[][] MnistImages(int count)
     {
         using var resource = typeof(DigitImage).Assembly.GetManifestResourceStream("DeepGpu.Data.Sample.train-images-idx3-ubyte.gz")
             ?? throw new InvalidOperationException("the MNIST sample is not embedded");
         using var gzip = new GZipStream(resource, CompressionMode.Decompress);
-        var bytes = new byte[16 + 784];
+        var bytes = new byte[16 + 784 * count];
         gzip.ReadExactly(bytes);
         Assert.Equal(2051, BinaryPrimitives.ReadInt32BigEndian(bytes));
-        return bytes[16..].Select(b => b / 255f).ToArray();
+        return Enumerable.Range(0, count).Select(k => bytes.AsSpan(16 + 784 * k, 784).ToArray().Select(b => b / 255f).ToArray()).ToArray();
     }
 
     /// <summary>A PNG whose IHDR declares the given size (correct CRCs), with no real pixel data.</summary>
