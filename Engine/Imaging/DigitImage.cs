@@ -239,7 +239,7 @@ public static class DigitImage
         if (width <= 0 || height <= 0)
             throw new DeepGpuException($"A picture must be at least 1x1 pixels, but {width}x{height} was given.");
         if ((long)width * height > MaxPixels)
-            throw new DeepGpuException($"A {width}x{height} picture has more than the {MaxPixels:N0}-pixel limit.");
+            throw new DeepGpuException(FormattableString.Invariant($"A {width}x{height} picture has more than the {MaxPixels:N0}-pixel limit."));
         if (length != (long)width * height * channels)
             throw new DeepGpuException($"A {width}x{height} {kind} picture needs {(long)width * height * channels} bytes, but {length} were given.");
     }
@@ -277,7 +277,7 @@ public static class DigitImage
         if (info.Width <= 0 || info.Height <= 0)
             throw new DeepGpuException($"{name} declares an empty {info.Width}x{info.Height}-pixel image.");
         if ((long)info.Width * info.Height > MaxPixels)
-            throw new DeepGpuException($"{name} declares {info.Width}x{info.Height} pixels, more than the {MaxPixels:N0}-pixel limit.");
+            throw new DeepGpuException(FormattableString.Invariant($"{name} declares {info.Width}x{info.Height} pixels, more than the {MaxPixels:N0}-pixel limit."));
 
         stream.Position = start;
         try
@@ -312,7 +312,7 @@ public static class DigitImage
             while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
             {
                 if (copy.Length + read > MaxStreamBytes)
-                    throw new DeepGpuException($"{name} is larger than the {MaxStreamBytes / (1024 * 1024):N0} MB limit for a picture read from a stream.");
+                    throw new DeepGpuException(FormattableString.Invariant($"{name} is larger than the {MaxStreamBytes / (1024 * 1024):N0} MB limit for a picture read from a stream."));
                 copy.Write(buffer, 0, read);
             }
         }
@@ -333,8 +333,11 @@ public static class DigitImage
             or ArgumentException or InvalidOperationException or NotSupportedException or OverflowException
             or InvalidDataException or NullReferenceException;
 
-    private static DeepGpuException NotAnImage(string name, Exception? inner) =>
-        new($"{name} is not an image DeepGpu can read (PNG, JPEG, BMP, GIF, TIFF or WebP).", inner!);
+    private static DeepGpuException NotAnImage(string name, Exception? inner)
+    {
+        string message = $"{name} is not an image DeepGpu can read (PNG, JPEG, BMP, GIF, TIFF or WebP).";
+        return inner is null ? new DeepGpuException(message) : new DeepGpuException(message, inner);
+    }
 
     private static DeepGpuException Corrupt(string name, Exception inner) => inner switch
     {

@@ -58,16 +58,16 @@ public sealed record PreprocessOptions
     internal void Validate()
     {
         if (!(NoiseFloor >= 0f && NoiseFloor < InkSaturation && InkSaturation <= 1f))
-            throw new DeepGpuException($"The preprocessing options need 0 <= NoiseFloor < InkSaturation <= 1, but NoiseFloor is {NoiseFloor} and InkSaturation is {InkSaturation}.");
+            throw new DeepGpuException(FormattableString.Invariant($"The preprocessing options need 0 <= NoiseFloor < InkSaturation <= 1, but NoiseFloor is {NoiseFloor} and InkSaturation is {InkSaturation}."));
         if (!(MinContrast > 0f && MinContrast <= 1f))
-            throw new DeepGpuException($"The preprocessing option MinContrast must lie in (0, 1], but it is {MinContrast}.");
+            throw new DeepGpuException(FormattableString.Invariant($"The preprocessing option MinContrast must lie in (0, 1], but it is {MinContrast}."));
         if (!(SpeckFraction >= 0f && SpeckFraction < 1f))
-            throw new DeepGpuException($"The preprocessing option SpeckFraction must lie in [0, 1), but it is {SpeckFraction}.");
+            throw new DeepGpuException(FormattableString.Invariant($"The preprocessing option SpeckFraction must lie in [0, 1), but it is {SpeckFraction}."));
         if (!(MinDigitFraction >= 0f && MinDigitFraction < 1f))
-            throw new DeepGpuException($"The preprocessing option MinDigitFraction must lie in [0, 1), but it is {MinDigitFraction}.");
+            throw new DeepGpuException(FormattableString.Invariant($"The preprocessing option MinDigitFraction must lie in [0, 1), but it is {MinDigitFraction}."));
         if (!(MinStrokeWidth >= 0f && MinStrokeWidth <= 6f))
-            throw new DeepGpuException($"The preprocessing option MinStrokeWidth must lie in [0, 6], but it is {MinStrokeWidth}.");
+            throw new DeepGpuException(FormattableString.Invariant($"The preprocessing option MinStrokeWidth must lie in [0, 6], but it is {MinStrokeWidth}."));
         if (!Enum.IsDefined(Polarity))
-            throw new DeepGpuException($"The preprocessing option Polarity has the unknown value {(int)Polarity}.");
+            throw new DeepGpuException(FormattableString.Invariant($"The preprocessing option Polarity has the unknown value {(int)Polarity}."));
     }
 }
