@@ -1,5 +1,6 @@
 using DeepGpu.Imaging;
 using SixLabors.ImageSharp;
+using SixLabors.ImageSharp.Metadata.Profiles.Exif;
 using SixLabors.ImageSharp.PixelFormats;
 using Xunit;
 
@@ -170,6 +171,36 @@ public sealed class DigitImageTests
         var result = Prepare(canvas, Canvas.Black, Canvas.White, format);
         AssertDigit(result, canvas);
         Assert.True(DigitCheck.Cosine(reference.Pixels, result.Pixels) > 0.97, $"{format} differs from PNG");
+    }
+
+    [Fact]
+    public void ExifOrientation_IsApplied()
+    {
+        // Stored as a lying bar; EXIF orientation 6 says "turn 90 degrees clockwise to view": a standing "1".
+        var lying = new Canvas(400, 300).Line(60, 150, 340, 150, 16);
+        using var image = lying.ToImage(Canvas.Black, Canvas.White);
+        image.Metadata.ExifProfile = new ExifProfile();
+        image.Metadata.ExifProfile.SetValue(ExifTag.Orientation, (ushort)6);
+        using var stream = Codec.Encode(image, "jpg");
+        var result = DigitImage.Preprocess(stream, "photo.jpg");
+        Assert.Equal(300, result.SourceWidth);
+        Assert.Equal(400, result.SourceHeight);
+        var box = DigitCheck.Bounds(result.Pixels);
+        Assert.Equal(20, box.H);
+        Assert.InRange(box.W, 1, 3);
+    }
+
+    [Theory]
+    [InlineData("png")]
+    [InlineData("gif")]
+    [InlineData("webp-lossless")]
+    public void TransparentBackground_InFormatsWithAlpha(string format)
+    {
+        var canvas = new Canvas(200, 240).Ring(100, 120, 55, 80, 10);
+        var reference = Prepare(canvas, Canvas.Black, Canvas.White);
+        var result = Prepare(canvas, new Rgba32(20, 20, 200, 255), Canvas.Clear, format);
+        AssertDigit(result, canvas);
+        Assert.True(DigitCheck.Cosine(reference.Pixels, result.Pixels) > 0.97);
     }
 
     [Fact]

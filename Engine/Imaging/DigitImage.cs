@@ -11,6 +11,7 @@ using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.Memory;
 using SixLabors.ImageSharp.Metadata;
 using SixLabors.ImageSharp.PixelFormats;
+using SixLabors.ImageSharp.Processing;
 
 namespace DeepGpu.Imaging;
 
@@ -18,7 +19,8 @@ namespace DeepGpu.Imaging;
 /// Turns a picture of a handwritten digit into the 28x28 image an MNIST-trained network expects, prepared
 /// the way MNIST's digits were: ink bright on black, cropped, scaled to fit a 20x20 box keeping its aspect
 /// ratio (area-averaged), and placed so its centre of mass sits at (14, 14). Reads PNG, JPEG, BMP, GIF,
-/// TIFF and WebP (and PBM, TGA); the first frame of an animation is used.
+/// TIFF and WebP (and PBM, TGA); the first frame of an animation is used, and an EXIF orientation is
+/// applied, so the picture is read the way a viewer shows it.
 /// </summary>
 public static class DigitImage
 {
@@ -121,6 +123,9 @@ public static class DigitImage
         options.Validate();
 
         using Image<Rgba32> image = Decode(stream, displayName);
+        // Phone photos are stored sideways with an EXIF note saying how to turn them; turn them.
+        if (image.Metadata.ExifProfile is not null)
+            image.Mutate(context => context.AutoOrient());
         return FromImage(image, options);
     }
 

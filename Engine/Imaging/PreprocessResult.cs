@@ -29,7 +29,10 @@ public sealed class PreprocessResult
     /// <summary>Whether the picture held a digit; false for a blank (or nearly uniform) picture.</summary>
     public bool Found { get; }
 
-    /// <summary>The digit's bounding box in the source picture's pixels, specks left out; null when nothing was found.</summary>
+    /// <summary>
+    /// The digit's bounding box in the source picture's pixels (as displayed, after any EXIF rotation),
+    /// specks left out; null when nothing was found.
+    /// </summary>
     public PixelBox? BoundingBox { get; }
 
     /// <summary>Width of the source picture in pixels.</summary>
