@@ -332,11 +332,11 @@ public static class DigitImage
     // An inner exception's message as a clause inside our one sentence.
     private static string Reason(Exception ex) => ex.Message.Trim().TrimEnd('.').Replace(". ", "; ");
 
-    // Decoders of crafted or cut-off files fail in assorted ways; all of them mean "this file is broken".
+    // Decoders of crafted or cut-off files fail in assorted ways (format errors, end of stream, index,
+    // argument and arithmetic errors); all of them mean "this file is broken". Real I/O failures and
+    // running out of memory are not the file's content, so they are left to their own handlers.
     private static bool IsDecodeFailure(Exception ex) =>
-        ex is ImageFormatException or InvalidMemoryOperationException or EndOfStreamException or IndexOutOfRangeException
-            or ArgumentException or InvalidOperationException or NotSupportedException or OverflowException
-            or InvalidDataException or NullReferenceException;
+        ex is EndOfStreamException || ex is not (IOException or OutOfMemoryException or OperationCanceledException or DeepGpuException);
 
     private static DeepGpuException NotAnImage(string name, Exception? inner)
     {
