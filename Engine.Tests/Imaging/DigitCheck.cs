@@ -42,7 +42,9 @@ internal static class DigitCheck
                 if (x < box.X || x >= box.X + box.W || y < box.Y || y >= box.Y + box.H)
                     Assert.Equal(0f, image[y * 28 + x]);
 
-        var (cx, cy) = DigitImage.CentreOfMass(image);
+        var (cx, cy) = CentreOfMass(image);
+        var library = DigitImage.CentreOfMass(image);
+        Assert.True(Math.Abs(library.X - cx) < 1e-3 && Math.Abs(library.Y - cy) < 1e-3, "DigitImage.CentreOfMass disagrees");
         Assert.True(Math.Abs(cx - 14f) <= 1f && Math.Abs(cy - 14f) <= 1f, $"centre of mass is ({cx:F2}, {cy:F2}), not (14, 14)");
 
         if (drawn is var (dw, dh))
@@ -52,6 +54,20 @@ internal static class DigitCheck
             Assert.True(Math.Abs(box.W - expectW) <= aspectTolerance && Math.Abs(box.H - expectH) <= aspectTolerance,
                 $"aspect ratio lost: drawn {dw}x{dh}, expected about {expectW:F1}x{expectH:F1}, got {box.W}x{box.H}");
         }
+    }
+
+    /// <summary>Centre of mass in pixel indices (x = column, y = row), each pixel weighted by its value.</summary>
+    public static (double X, double Y) CentreOfMass(float[] image)
+    {
+        double m = 0, sx = 0, sy = 0;
+        for (int y = 0; y < 28; y++)
+            for (int x = 0; x < 28; x++)
+            {
+                m += image[y * 28 + x];
+                sx += image[y * 28 + x] * x;
+                sy += image[y * 28 + x] * y;
+            }
+        return (sx / m, sy / m);
     }
 
     public static double Cosine(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
