@@ -293,6 +293,19 @@ public sealed class DigitImageTests
     }
 
     [Fact]
+    public void ForcedPolarity()
+    {
+        var canvas = new Canvas(200, 200).One(100, 30, 170, 12);
+        var gray = new byte[canvas.Ink.Length];
+        for (int i = 0; i < gray.Length; i++) gray[i] = canvas.Ink[i] ? (byte)0 : (byte)255;
+        var auto = DigitImage.PreprocessPixels(gray, 200, 200);
+        var forced = DigitImage.PreprocessPixels(gray, 200, 200, PreprocessOptions.Default with { Polarity = InkPolarity.DarkOnLight });
+        Assert.Equal(auto.Pixels, forced.Pixels);
+        // Told the ink is light, a black-on-white picture has nothing lighter than its background.
+        Assert.False(DigitImage.PreprocessPixels(gray, 200, 200, new PreprocessOptions { Polarity = InkPolarity.LightOnDark }).Found);
+    }
+
+    [Fact]
     public void BadOptions_AreRefused()
     {
         var gray = new byte[16 * 16];
