@@ -14,8 +14,8 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
         ["deep-conv2"] = new(100, 16, 28, 28, 16, 3, 3, 1, 1),
         ["deep-conv3"] = new(100, 16, 14, 14, 32, 3, 3, 1, 1),
         ["deep-conv4"] = new(100, 32, 14, 14, 32, 3, 3, 1, 2),
-        ["deep-conv5"] = new(100, 32, 7, 7, 64, 3, 3, 1, 1),
-        ["deep-conv6"] = new(100, 64, 7, 7, 64, 3, 3, 1, 1),
+        ["deep-conv5"] = new(100, 32, 8, 8, 64, 3, 3, 1, 1),
+        ["deep-conv6"] = new(100, 64, 8, 8, 64, 3, 3, 1, 1),
     };
 
     private CpuBackend? backend;

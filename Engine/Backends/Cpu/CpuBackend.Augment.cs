@@ -32,7 +32,7 @@ public sealed partial class CpuBackend
     private readonly struct AugmentJob(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
         AugmentOptions options, ulong seed, ulong counter, int chunks) : WorkerPool.IWork
     {
-        public void Run(int index)
+        public void Run(int index, int worker)
         {
             var (first, last) = WorkerPool.Chunk(index, chunks, batch);
             var plane = height * width;

@@ -50,7 +50,7 @@ public sealed partial class CpuBackend
         BufferView<float> runningMean, BufferView<float> runningVar, BufferView<float> savedMean, BufferView<float> savedInvStd,
         BufferView<float> dx, BufferView<float> dgamma, BufferView<float> dbeta) : WorkerPool.IWork
     {
-        public void Run(int index)
+        public void Run(int index, int worker)
         {
             var (first, last) = WorkerPool.Chunk(index, chunks, g.Channels);
             for (var c = first; c < last; c++)
@@ -158,7 +158,7 @@ public sealed partial class CpuBackend
     private readonly struct DropoutJob(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter,
         int chunks) : WorkerPool.IWork
     {
-        public void Run(int index)
+        public void Run(int index, int worker)
         {
             var (first, last) = WorkerPool.Chunk(index, chunks, x.Length);
             var xs = x.Span();

@@ -22,7 +22,7 @@ public sealed partial class CpuBackend
     private readonly struct UpdateJob(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,
         BufferView<float> s1, BufferView<float> s2, int chunks) : WorkerPool.IWork
     {
-        public void Run(int index)
+        public void Run(int index, int worker)
         {
             var (first, last) = WorkerPool.Chunk(index, chunks, p.Length);
             var ps = p.Span()[first..last];

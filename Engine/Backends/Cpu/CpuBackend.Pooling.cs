@@ -35,11 +35,12 @@ public sealed partial class CpuBackend
     private readonly struct PoolJob(PoolingMode mode, PoolingGeometry g, int chunks, bool backward,
         BufferView<float> x, BufferView<float> y, BufferView<int> argmax) : WorkerPool.IWork
     {
-        public void Run(int index)
+        public void Run(int index, int worker)
         {
             var (first, last) = WorkerPool.Chunk(index, chunks, g.Batch * g.Channels);
             var inPlane = g.Height * g.Width;
             var outPlane = g.OutH * g.OutW;
+            var max = mode == PoolingMode.Max;
             var xs = x.Span();
             var ys = y.Span();
             var am = argmax.Span();
@@ -47,7 +48,7 @@ public sealed partial class CpuBackend
             {
                 var xp = xs.Slice(p * inPlane, inPlane);
                 var yp = ys.Slice(p * outPlane, outPlane);
-                var ap = mode == PoolingMode.Max ? am.Slice(p * outPlane, outPlane) : default;
+                var ap = max ? am.Slice(p * outPlane, outPlane) : default;
                 if (!backward) Forward(xp, yp, ap, p * inPlane);
                 else Backward(xp, yp, ap, p * inPlane);
             }
@@ -55,34 +56,42 @@ public sealed partial class CpuBackend
 
         private void Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int planeStart)
         {
-            var inv = 1f / (g.Size * g.Size);
-            for (var oh = 0; oh < g.OutH; oh++)
+            // Geometry in locals: OutH/OutW are computed properties (a division each).
+            int outH = g.OutH, outW = g.OutW, height = g.Height, width = g.Width, size = g.Size, stride = g.Stride, pad = g.Pad;
+            var max = mode == PoolingMode.Max;
+            if (size == 2 && stride == 2 && pad == 0)
             {
-                var h0 = oh * g.Stride - g.Pad;
-                int hLo = Math.Max(0, h0), hHi = Math.Min(g.Height, h0 + g.Size);
-                for (var ow = 0; ow < g.OutW; ow++)
+                Forward2x2(x, y, argmax, planeStart, outH, outW, width, max);
+                return;
+            }
+            var inv = 1f / (size * size);
+            for (var oh = 0; oh < outH; oh++)
+            {
+                var h0 = oh * stride - pad;
+                int hLo = Math.Max(0, h0), hHi = Math.Min(height, h0 + size);
+                for (var ow = 0; ow < outW; ow++)
                 {
-                    var w0 = ow * g.Stride - g.Pad;
-                    int wLo = Math.Max(0, w0), wHi = Math.Min(g.Width, w0 + g.Size);
-                    var o = oh * g.OutW + ow;
-                    if (mode == PoolingMode.Max)
+                    var w0 = ow * stride - pad;
+                    int wLo = Math.Max(0, w0), wHi = Math.Min(width, w0 + size);
+                    var o = oh * outW + ow;
+                    if (max)
                     {
                         // The first valid cell starts the search, so padding never wins and ties keep the first.
-                        var best = hLo * g.Width + wLo;
-                        var max = x[best];
+                        var best = hLo * width + wLo;
+                        var value = x[best];
                         for (var h = hLo; h < hHi; h++)
                         {
                             for (var w = wLo; w < wHi; w++)
                             {
-                                var v = x[h * g.Width + w];
-                                if (v > max)
+                                var v = x[h * width + w];
+                                if (v > value)
                                 {
-                                    max = v;
-                                    best = h * g.Width + w;
+                                    value = v;
+                                    best = h * width + w;
                                 }
                             }
                         }
-                        y[o] = max;
+                        y[o] = value;
                         argmax[o] = planeStart + best;
                     }
                     else
@@ -90,10 +99,43 @@ public sealed partial class CpuBackend
                         var sum = 0f;
                         for (var h = hLo; h < hHi; h++)
                         {
-                            for (var w = wLo; w < wHi; w++) sum += x[h * g.Width + w];
+                            for (var w = wLo; w < wHi; w++) sum += x[h * width + w];
                         }
                         y[o] = sum * inv;
                     }
+                }
+            }
+        }
+
+        // The book's 2×2, stride 2 pooling: windows never overlap or clip, so no bounds logic.
+        private static void Forward2x2(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int planeStart, int outH, int outW, int width, bool max)
+        {
+            for (var oh = 0; oh < outH; oh++)
+            {
+                var top = x.Slice(2 * oh * width);
+                var bottom = x.Slice((2 * oh + 1) * width);
+                var row = y.Slice(oh * outW, outW);
+                if (!max)
+                {
+                    for (var ow = 0; ow < row.Length; ow++)
+                    {
+                        row[ow] = (top[2 * ow] + top[2 * ow + 1] + bottom[2 * ow] + bottom[2 * ow + 1]) * 0.25f;
+                    }
+                    continue;
+                }
+                var arg = argmax.Slice(oh * outW, outW);
+                var baseIndex = planeStart + 2 * oh * width;
+                for (var ow = 0; ow < row.Length; ow++)
+                {
+                    float a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
+                    // Row-major window order with strict >, as the general path: the first maximum wins.
+                    var value = a;
+                    var best = 2 * ow;
+                    if (b > value) { value = b; best = 2 * ow + 1; }
+                    if (c > value) { value = c; best = width + 2 * ow; }
+                    if (d > value) { value = d; best = width + 2 * ow + 1; }
+                    row[ow] = value;
+                    arg[ow] = baseIndex + best;
                 }
             }
         }
@@ -106,19 +148,20 @@ public sealed partial class CpuBackend
                 for (var o = 0; o < dy.Length; o++) dx[argmax[o] - planeStart] += dy[o];
                 return;
             }
-            var inv = 1f / (g.Size * g.Size);
-            for (var oh = 0; oh < g.OutH; oh++)
+            int outH = g.OutH, outW = g.OutW, height = g.Height, width = g.Width, size = g.Size, stride = g.Stride, pad = g.Pad;
+            var inv = 1f / (size * size);
+            for (var oh = 0; oh < outH; oh++)
             {
-                var h0 = oh * g.Stride - g.Pad;
-                int hLo = Math.Max(0, h0), hHi = Math.Min(g.Height, h0 + g.Size);
-                for (var ow = 0; ow < g.OutW; ow++)
+                var h0 = oh * stride - pad;
+                int hLo = Math.Max(0, h0), hHi = Math.Min(height, h0 + size);
+                for (var ow = 0; ow < outW; ow++)
                 {
-                    var w0 = ow * g.Stride - g.Pad;
-                    int wLo = Math.Max(0, w0), wHi = Math.Min(g.Width, w0 + g.Size);
-                    var d = dy[oh * g.OutW + ow] * inv;
+                    var w0 = ow * stride - pad;
+                    int wLo = Math.Max(0, w0), wHi = Math.Min(width, w0 + size);
+                    var d = dy[oh * outW + ow] * inv;
                     for (var h = hLo; h < hHi; h++)
                     {
-                        for (var w = wLo; w < wHi; w++) dx[h * g.Width + w] += d;
+                        for (var w = wLo; w < wHi; w++) dx[h * width + w] += d;
                     }
                 }
             }

@@ -91,7 +91,7 @@ internal static unsafe partial class Sgemm
         public void Split(bool byColumns, int step, int tiles, int chunks) =>
             (this.byColumns, this.step, this.tiles, this.chunks) = (byColumns, step, tiles, chunks);
 
-        public void Run(int index)
+        public void Run(int index, int worker)
         {
             var first = (int)((long)tiles * index / chunks) * step;
             var last = (int)((long)tiles * (index + 1) / chunks) * step;

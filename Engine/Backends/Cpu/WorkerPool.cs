@@ -24,7 +24,8 @@ internal sealed class WorkerPool : IDisposable
         threads = new Thread[Math.Max(0, workers - 1)];
         for (var i = 0; i < threads.Length; i++)
         {
-            threads[i] = new Thread(Loop) { IsBackground = true, Name = $"DeepGpu cpu worker {i + 1}" };
+            var worker = i + 1;
+            threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"DeepGpu cpu worker {worker}" };
             threads[i].Start();
         }
     }
@@ -32,10 +33,10 @@ internal sealed class WorkerPool : IDisposable
     /// <summary>Threads that run work, the caller's included.</summary>
     public int Workers => threads.Length + 1;
 
-    /// <summary>A loop body: Run(i) for each index of the loop.</summary>
+    /// <summary>A loop body: Run(i, w) for each index i of the loop, w being the running worker (0 = the caller).</summary>
     public interface IWork
     {
-        void Run(int index);
+        void Run(int index, int worker);
     }
 
     /// <summary>Runs work.Run(i) for i in [0, count) across the workers and waits for all of them.</summary>
@@ -44,7 +45,7 @@ internal sealed class WorkerPool : IDisposable
         if (count <= 0) return;
         if (!TryAcquire(count))
         {
-            for (var i = 0; i < count; i++) work.Run(i);
+            for (var i = 0; i < count; i++) work.Run(i, 0);
             return;
         }
         try
@@ -66,7 +67,7 @@ internal sealed class WorkerPool : IDisposable
         if (count <= 0) return;
         if (!TryAcquire(count))
         {
-            for (var i = 0; i < count; i++) body.Run(i);
+            for (var i = 0; i < count; i++) body.Run(i, 0);
             return;
         }
         try
@@ -98,7 +99,7 @@ internal sealed class WorkerPool : IDisposable
         public static readonly Box<T> Instance = new();
         public T Body;
 
-        public void Run(int index) => Body.Run(index);
+        public void Run(int index, int worker) => Body.Run(index, worker);
     }
 
     private void RunAcquired(int count, IWork work)
@@ -112,19 +113,19 @@ internal sealed class WorkerPool : IDisposable
             done.Reset();
             Volatile.Write(ref next, 0);
             start.Release(helpers);
-            Drain();
+            Drain(0);
             if (Volatile.Read(ref outstanding) != 0) done.Wait();
             this.work = null;
         }
     }
 
-    private void Drain()
+    private void Drain(int worker)
     {
         var w = work!;
         int i;
         while ((i = Interlocked.Increment(ref next) - 1) < count)
         {
-            w.Run(i);
+            w.Run(i, worker);
             Finish();
         }
     }
@@ -134,13 +135,13 @@ internal sealed class WorkerPool : IDisposable
         if (Interlocked.Decrement(ref outstanding) == 0) done.Set();
     }
 
-    private void Loop()
+    private void Loop(int worker)
     {
         while (true)
         {
             start.Wait();
             if (disposed) return;
-            Drain();
+            Drain(worker);
             Finish();
         }
     }
