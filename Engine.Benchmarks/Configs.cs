@@ -4,6 +4,7 @@ using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Reports;
 using BenchmarkDotNet.Running;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Perfolizer.Horology;
 
 namespace DeepGpu.Benchmarks;
 
@@ -18,8 +19,9 @@ internal static class Configs
     public static IConfig Smoke()
     {
         IsSmoke = true;
-        // In-process so IsSmoke reaches the parameter sources; a few short iterations prove it runs, not how fast.
-        var job = Job.Dry.WithToolchain(InProcessEmitToolchain.Instance).WithIterationCount(3).WithWarmupCount(1).WithId("Smoke");
+        // In-process so IsSmoke reaches the parameter sources; a few 100 ms iterations: proves it runs, roughly how fast.
+        var job = Job.Default.WithToolchain(InProcessEmitToolchain.Instance).WithLaunchCount(1).WithWarmupCount(1)
+            .WithIterationCount(3).WithIterationTime(TimeInterval.FromMilliseconds(100)).WithId("Smoke");
         return ManualConfig.CreateEmpty()
             .AddJob(job)
             .AddColumnProvider(DefaultColumnProviders.Instance)

@@ -13,8 +13,7 @@ public sealed partial class CpuBackend
     private static WorkerPool Pool => WorkerPool.Shared;
 
     /// <summary>Images per GEMM: enough for about 1024 output columns, at most 32 and at most the batch.</summary>
-    private static readonly int GroupColumns = int.Parse(Environment.GetEnvironmentVariable("DG_COLS") ?? "1024");
-    private static int GroupSize(ConvolutionGeometry g) => Math.Clamp((GroupColumns + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, Math.Min(32, g.Batch));
+    private static int GroupSize(ConvolutionGeometry g) => Math.Clamp((1024 + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, Math.Min(32, g.Batch));
 
     // Slot layout: im2col [K, G·S], then outputs or gathered dy [F, G·S], then partial dw [F, K] and db [F].
     private static long ColumnLength(ConvolutionGeometry g) => (long)g.PatchLength * g.OutH * g.OutW * GroupSize(g);

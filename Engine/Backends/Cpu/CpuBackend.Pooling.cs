@@ -150,6 +150,23 @@ public sealed partial class CpuBackend
             }
             int outH = g.OutH, outW = g.OutW, height = g.Height, width = g.Width, size = g.Size, stride = g.Stride, pad = g.Pad;
             var inv = 1f / (size * size);
+            if (size == 2 && stride == 2 && pad == 0)
+            {
+                for (var oh = 0; oh < outH; oh++)
+                {
+                    var top = dx.Slice(2 * oh * width);
+                    var bottom = dx.Slice((2 * oh + 1) * width);
+                    for (var ow = 0; ow < outW; ow++)
+                    {
+                        var d = dy[oh * outW + ow] * inv;
+                        top[2 * ow] = d;
+                        top[2 * ow + 1] = d;
+                        bottom[2 * ow] = d;
+                        bottom[2 * ow + 1] = d;
+                    }
+                }
+                return;
+            }
             for (var oh = 0; oh < outH; oh++)
             {
                 var h0 = oh * stride - pad;
