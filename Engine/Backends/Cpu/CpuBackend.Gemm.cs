@@ -2,27 +2,22 @@ namespace DeepGpu.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public override void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
+    public override unsafe void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
         float alpha, BufferView<float> a, BufferView<float> b, float beta, BufferView<float> c)
     {
-        var aa = a.Array();
-        var ba = b.Array();
-        var ca = c.Array();
-        int ao = a.Offset, bo = b.Offset, co = c.Offset;
-        Parallel.For(0, m, i =>
+        if (m < 0 || n < 0 || k < 0) throw new ArgumentOutOfRangeException(nameof(m), $"Gemm of [{m}, {k}]·[{k}, {n}].");
+        CheckView(a, (long)m * k, nameof(a));
+        CheckView(b, (long)k * n, nameof(b));
+        CheckView(c, (long)m * n, nameof(c));
+        fixed (float* pa = a.Span(), pb = b.Span(), pc = c.Span())
         {
-            for (var j = 0; j < n; j++)
-            {
-                var sum = 0f;
-                for (var p = 0; p < k; p++)
-                {
-                    var av = transposeA ? aa[ao + p * m + i] : aa[ao + i * k + p];
-                    var bv = transposeB ? ba[bo + j * k + p] : ba[bo + p * n + j];
-                    sum += av * bv;
-                }
-                var idx = co + i * n + j;
-                ca[idx] = beta == 0f ? alpha * sum : alpha * sum + beta * ca[idx];
-            }
-        });
+            Sgemm.Run(Tier, transposeA, transposeB, m, n, k, alpha, pa, transposeA ? m : k, pb, transposeB ? k : n,
+                beta, pc, n, parallel: true);
+        }
+    }
+
+    private static void CheckView(BufferView<float> view, long length, string name)
+    {
+        if (view.Length < length) throw new ArgumentException($"View {name} holds {view.Length} floats; the op needs {length}.", name);
     }
 }

@@ -3,14 +3,25 @@ using System.Numerics.Tensors;
 namespace DeepGpu.Backends.Cpu;
 
 /// <summary>
-/// The managed CPU backend: plain C# over arrays, multi-threaded across rows. Same op contract as the
-/// GPU backends, so every test runs on it too.
+/// The managed CPU backend: SIMD C# over arrays (a packed, blocked SGEMM per <see cref="CpuTier"/>), spread over
+/// a persistent worker pool. Same op contract as the GPU backends, so every test runs on it too.
 /// </summary>
 public sealed partial class CpuBackend : Backend
 {
+    /// <param name="tier">The SIMD tier to compute with; null picks the widest the hardware accelerates.</param>
+    public CpuBackend(CpuTier? tier = null)
+    {
+        var chosen = tier ?? CpuTiers.Best;
+        if (!CpuTiers.IsSupported(chosen)) throw new PlatformNotSupportedException($"This CPU does not accelerate the {chosen} tier.");
+        Tier = chosen;
+    }
+
+    /// <summary>The SIMD tier the GEMM micro-kernels use.</summary>
+    public CpuTier Tier { get; }
+
     public override string Name => "cpu";
 
-    public override string DeviceName => $"{Environment.ProcessorCount} managed CPU threads";
+    public override string DeviceName => $"{Environment.ProcessorCount} CPU threads, {Tier}";
 
     public override DeviceBuffer<T> Allocate<T>(int length) => new CpuBuffer<T>(this, length);
 
@@ -188,13 +199,6 @@ public sealed partial class CpuBackend : Backend
             for (var j = 0; j < sampleLength; j++) dst[j] = src[j] * scale;
             ys[i] = lab[s];
         }
-    }
-
-    public override void ApplyUpdate(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,
-        BufferView<float> s1, BufferView<float> s2)
-    {
-        if (rule != UpdateRule.Sgd) throw new NotImplementedException($"{rule} is not implemented on the cpu backend yet.");
-        TensorPrimitives.MultiplyAdd(g.Span(), -hyper.LearningRate, p.Span(), p.Span());
     }
 
     public override void Dispose() { }

@@ -12,8 +12,10 @@ internal sealed class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
 
 internal static class CpuViews
 {
+    // A default view (no buffer) reads as empty: ops take empty views for absent outputs and state.
     public static Span<T> Span<T>(this BufferView<T> view) where T : unmanaged =>
-        ((CpuBuffer<T>)view.Buffer).Array.AsSpan(view.Offset, view.Length);
+        view.Buffer is null ? default : ((CpuBuffer<T>)view.Buffer).Array.AsSpan(view.Offset, view.Length);
 
-    public static T[] Array<T>(this BufferView<T> view) where T : unmanaged => ((CpuBuffer<T>)view.Buffer).Array;
+    public static T[] Array<T>(this BufferView<T> view) where T : unmanaged =>
+        view.Buffer is null ? [] : ((CpuBuffer<T>)view.Buffer).Array;
 }

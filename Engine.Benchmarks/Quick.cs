@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using DeepGpu.Backends;
+using DeepGpu.Backends.Cpu;
+
+namespace DeepGpu.Benchmarks;
+
+/// <summary>
+/// A Stopwatch harness for quick numbers without BenchmarkDotNet's minutes of runs:
+/// <c>dotnet run -c Release --project Engine.Benchmarks -- quick [gemm|conv|all]</c>.
+/// </summary>
+internal static class Quick
+{
+    public static int Run(string[] args)
+    {
+        var what = args.Length > 0 ? args[0] : "all";
+        Console.WriteLine($"{Environment.ProcessorCount} threads; best tier {CpuTiers.Best}");
+        if (what is "gemm" or "all") Gemm();
+        if (what is "small" or "all") Small();
+        if (what is "conv" or "all") Conv();
+        if (what is "parts") QuickParts.Run();
+        return 0;
+    }
+
+    private static void Gemm()
+    {
+        foreach (var tier in Enum.GetValues<CpuTier>().Where(CpuTiers.IsSupported).Reverse())
+        {
+            using var backend = new CpuBackend(tier);
+            foreach (var n in new[] { 256, 512, 1024 })
+            {
+                foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+                {
+                    if (tier != CpuTiers.Best && (ta || tb)) continue;
+                    var gf = Gflops(backend, n, n, n, ta, tb);
+                    Console.WriteLine($"gemm {tier,-9} n={n,4} {(ta ? "T" : "N")}{(tb ? "T" : "N")}: {gf,7:F1} GFLOP/s");
+                }
+            }
+        }
+    }
+
+    private static void Small()
+    {
+        using var backend = new CpuBackend();
+        foreach (var (m, n, k) in new[] { (100, 50, 784), (100, 784, 50), (784, 50, 100), (100, 100, 100), (100, 10, 100) })
+        {
+            Console.WriteLine($"gemm {m}x{n}x{k}: {Gflops(backend, m, n, k, false, false),7:F1} GFLOP/s");
+        }
+    }
+
+    public static double Gflops(CpuBackend backend, int m, int n, int k, bool ta, bool tb)
+    {
+        using var a = backend.Allocate<float>(m * k);
+        using var b = backend.Allocate<float>(k * n);
+        using var c = backend.Allocate<float>(m * n);
+        var host = new float[Math.Max(m * k, k * n)];
+        var rng = new Random(1);
+        for (var i = 0; i < host.Length; i++) host[i] = (float)rng.NextDouble() - 0.5f;
+        backend.Upload<float>(host.AsSpan(0, m * k), a);
+        backend.Upload<float>(host.AsSpan(0, k * n), b);
+        var flops = 2.0 * m * n * k;
+        var reps = Math.Max(3, (int)(2e9 / flops));
+        backend.Gemm(ta, tb, m, n, k, 1f, a, b, 0f, c);
+        var best = double.MaxValue;
+        for (var trial = 0; trial < 5; trial++)
+        {
+            var sw = Stopwatch.StartNew();
+            for (var r = 0; r < reps; r++) backend.Gemm(ta, tb, m, n, k, 1f, a, b, 0f, c);
+            best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
+        }
+        return flops / best / 1e9;
+    }
+
+    private static void Conv()
+    {
+        using var backend = new CpuBackend();
+        var layers = new (string Name, ConvolutionGeometry G)[]
+        {
+            ("simple conv1", new(100, 1, 28, 28, 30, 5, 5, 1, 0)),
+            ("deep conv1", new(100, 1, 28, 28, 16, 3, 3, 1, 1)),
+            ("deep conv2", new(100, 16, 28, 28, 16, 3, 3, 1, 1)),
+            ("deep conv3", new(100, 16, 14, 14, 32, 3, 3, 1, 1)),
+            ("deep conv4", new(100, 32, 14, 14, 32, 3, 3, 1, 2)),
+            ("deep conv5", new(100, 32, 8, 8, 64, 3, 3, 1, 1)),
+            ("deep conv6", new(100, 64, 8, 8, 64, 3, 3, 1, 1)),
+        };
+        foreach (var (name, g) in layers)
+        {
+            var (fwd, bwd) = ConvMs(backend, g, withDx: g.Channels > 1);
+            var flops = 2.0 * g.OutputLength * g.PatchLength;
+            Console.WriteLine($"{name,-13} fwd {fwd,7:F3} ms ({flops / fwd / 1e6,6:F1} GFLOP/s)  bwd {bwd,7:F3} ms");
+        }
+        foreach (var (name, g) in new (string, PoolingGeometry)[] { ("simple pool", new(100, 30, 24, 24, 2, 2, 0)), ("deep pool1", new(100, 16, 28, 28, 2, 2, 0)) })
+        {
+            foreach (var mode in new[] { PoolingMode.Max, PoolingMode.Average })
+            {
+                using var x = backend.Allocate<float>(g.InputLength);
+                using var y = backend.Allocate<float>(g.OutputLength);
+                using var am = backend.Allocate<int>(g.OutputLength);
+                backend.Fill(x, 0.5f);
+                var fwd = Time(() => backend.PoolingForward(mode, g, x, y, am));
+                var bwd = Time(() => backend.PoolingBackward(mode, g, y, am, x));
+                Console.WriteLine($"{name,-13} {mode,-7} fwd {fwd,7:F3} ms  bwd {bwd,7:F3} ms");
+            }
+        }
+    }
+
+    public static (double Forward, double Backward) ConvMs(CpuBackend backend, ConvolutionGeometry g, bool withDx)
+    {
+        using var x = backend.Allocate<float>(g.InputLength);
+        using var w = backend.Allocate<float>(g.WeightLength);
+        using var b = backend.Allocate<float>(g.Filters);
+        using var y = backend.Allocate<float>(g.OutputLength);
+        using var dx = backend.Allocate<float>(g.InputLength);
+        using var dw = backend.Allocate<float>(g.WeightLength);
+        using var db = backend.Allocate<float>(g.Filters);
+        using var ws = backend.Allocate<float>((int)backend.ConvolutionWorkspaceLength(g));
+        backend.Fill(x, 0.25f);
+        backend.Fill(w, 0.1f);
+        var dxView = withDx ? dx.View : dx.Slice(0, 0);
+        var fwd = Time(() => backend.ConvolutionForward(g, x, w, b, y, ws));
+        var bwd = Time(() => backend.ConvolutionBackward(g, x, w, y, dxView, dw, db, ws));
+        return (fwd, bwd);
+    }
+
+    private static double Time(Action action)
+    {
+        action();
+        var best = double.MaxValue;
+        for (var trial = 0; trial < 7; trial++)
+        {
+            var reps = 0;
+            var sw = Stopwatch.StartNew();
+            do
+            {
+                action();
+                reps++;
+            } while (sw.ElapsedMilliseconds < 100);
+            best = Math.Min(best, sw.Elapsed.TotalMilliseconds / reps);
+        }
+        return best;
+    }
+}
+
+internal static class QuickParts
+{
+    public static void Run()
+    {
+        using var backend = new CpuBackend();
+        foreach (var (ta, tb, m, n, k) in new[] { (false, true, 30, 25, 576), (false, false, 30, 576, 25), (false, true, 64, 576, 64), (true, false, 576, 64, 64), (false, false, 64, 64, 576) })
+        {
+            Console.WriteLine($"gemm {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')} {m}x{n}x{k}: {Quick.Gflops(backend, m, n, k, ta, tb),7:F1} GFLOP/s");
+        }
+    }
+}

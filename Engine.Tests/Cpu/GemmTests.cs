@@ -1,0 +1,141 @@
+using DeepGpu.Backends.Cpu;
+using Xunit;
+
+namespace DeepGpu.Tests.Cpu;
+
+/// <summary>The blocked SGEMM of every tier against a double-accumulating scalar reference.</summary>
+public class GemmTests
+{
+    // Sizes around the tiles (MR, NR), the blocks (MC = 128.., KC = 256) and 1; (257, 33, 257) and larger
+    // take the multi-threaded path, split by rows or by columns.
+    public static TheoryData<int, int, int> Shapes => new()
+    {
+        { 1, 1, 1 }, { 1, 7, 33 }, { 7, 1, 257 }, { 7, 33, 1 }, { 33, 7, 7 }, { 33, 33, 33 }, { 1, 257, 7 },
+        { 257, 1, 33 }, { 257, 33, 257 }, { 33, 257, 257 }, { 257, 257, 257 }, { 130, 70, 520 },
+    };
+
+    public static TheoryData<float, float> Scalings => new() { { 1f, 0f }, { 0.5f, 2f }, { -1.5f, 1f }, { 0f, 0.5f }, { 2f, -1f } };
+
+    [TierTheory(CpuTier.Scalar), MemberData(nameof(Shapes))]
+    public void ScalarTier(int m, int n, int k) => CheckAllCases(CpuTier.Scalar, m, n, k);
+
+    [TierTheory(CpuTier.Vector128), MemberData(nameof(Shapes))]
+    public void Vector128Tier(int m, int n, int k) => CheckAllCases(CpuTier.Vector128, m, n, k);
+
+    [TierTheory(CpuTier.Vector256), MemberData(nameof(Shapes))]
+    public void Vector256Tier(int m, int n, int k) => CheckAllCases(CpuTier.Vector256, m, n, k);
+
+    [TierTheory(CpuTier.Vector512), MemberData(nameof(Shapes))]
+    public void Vector512Tier(int m, int n, int k) => CheckAllCases(CpuTier.Vector512, m, n, k);
+
+    [TierTheory(CpuTier.Scalar), MemberData(nameof(Scalings))]
+    public void ScalarTierAlphaBeta(float alpha, float beta) => CheckScaling(CpuTier.Scalar, alpha, beta);
+
+    [TierTheory(CpuTier.Vector128), MemberData(nameof(Scalings))]
+    public void Vector128TierAlphaBeta(float alpha, float beta) => CheckScaling(CpuTier.Vector128, alpha, beta);
+
+    [TierTheory(CpuTier.Vector256), MemberData(nameof(Scalings))]
+    public void Vector256TierAlphaBeta(float alpha, float beta) => CheckScaling(CpuTier.Vector256, alpha, beta);
+
+    [TierTheory(CpuTier.Vector512), MemberData(nameof(Scalings))]
+    public void Vector512TierAlphaBeta(float alpha, float beta) => CheckScaling(CpuTier.Vector512, alpha, beta);
+
+    [Fact]
+    public void DefaultTierIsTheWidestSupported()
+    {
+        using var backend = new CpuBackend();
+        Assert.Equal(CpuTiers.Best, backend.Tier);
+        Assert.True(CpuTiers.IsSupported(backend.Tier));
+    }
+
+    [Fact]
+    public void ZeroDepthScalesC()
+    {
+        using var backend = new CpuBackend();
+        using var a = backend.Allocate<float>(1);
+        using var c = backend.Allocate<float>(6);
+        backend.Upload<float>(new float[] { 1, 2, float.NaN, 4, 5, 6 }, c);
+        backend.Gemm(false, false, 2, 3, 0, 1f, a.Slice(0, 0), a.Slice(0, 0), 0f, c);
+        Assert.All(Download(backend, c), v => Assert.Equal(0f, v));
+    }
+
+    private static void CheckAllCases(CpuTier tier, int m, int n, int k)
+    {
+        foreach (var ta in new[] { false, true })
+        {
+            foreach (var tb in new[] { false, true })
+            {
+                Check(tier, ta, tb, m, n, k, 1f, 0f, seed: m * 31 + n * 7 + k);
+            }
+        }
+    }
+
+    private static void CheckScaling(CpuTier tier, float alpha, float beta)
+    {
+        foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+        {
+            Check(tier, ta, tb, 33, 45, 19, alpha, beta, seed: 5);
+            Check(tier, ta, tb, 200, 300, 270, alpha, beta, seed: 6);
+        }
+    }
+
+    private static void Check(CpuTier tier, bool ta, bool tb, int m, int n, int k, float alpha, float beta, int seed)
+    {
+        using var backend = new CpuBackend(tier);
+        var rng = new Random(seed);
+        var a = Random(rng, m * k);
+        var b = Random(rng, k * n);
+        // beta = 0 must ignore C entirely, NaN included.
+        var c0 = beta == 0f ? Enumerable.Repeat(float.NaN, m * n).ToArray() : Random(rng, m * n);
+        // Views at an offset, to check the backend honours them.
+        using var ab = backend.Allocate<float>(m * k + 3);
+        using var bb = backend.Allocate<float>(k * n + 5);
+        using var cb = backend.Allocate<float>(m * n + 2);
+        var av = ab.Slice(3, m * k);
+        var bv = bb.Slice(5, k * n);
+        var cv = cb.Slice(1, m * n);
+        backend.Upload<float>(a, av);
+        backend.Upload<float>(b, bv);
+        backend.Upload<float>(c0, cv);
+        backend.Gemm(ta, tb, m, n, k, alpha, av, bv, beta, cv);
+        var c = Download(backend, cb);
+        Assert.True(float.IsNaN(c[0]) || c[0] == 0f);
+        Assert.Equal(0f, c[m * n + 1]);
+        for (var i = 0; i < m; i++)
+        {
+            for (var j = 0; j < n; j++)
+            {
+                double sum = 0, magnitude = 0;
+                for (var p = 0; p < k; p++)
+                {
+                    double x = ta ? a[p * m + i] : a[i * k + p];
+                    double y = tb ? b[j * k + p] : b[p * n + j];
+                    sum += x * y;
+                    magnitude += Math.Abs(x * y);
+                }
+                var expected = alpha * sum + (beta == 0f ? 0 : beta * (double)c0[i * n + j]);
+                var old = beta == 0f ? 0 : Math.Abs(beta * c0[i * n + j]);
+                var tolerance = 1e-6 * (k + 8) * (Math.Abs(alpha) * magnitude + old) + 1e-6;
+                var actual = c[1 + i * n + j];
+                if (!(Math.Abs(actual - expected) <= tolerance))
+                {
+                    Assert.Fail($"{tier} {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')} {m}x{n}x{k} alpha {alpha} beta {beta}: C[{i}, {j}] = {actual}, expected {expected}");
+                }
+            }
+        }
+    }
+
+    internal static float[] Random(Random rng, int length)
+    {
+        var values = new float[length];
+        for (var i = 0; i < length; i++) values[i] = (float)(rng.NextDouble() * 2 - 1);
+        return values;
+    }
+
+    internal static float[] Download(CpuBackend backend, Backends.BufferView<float> view)
+    {
+        var host = new float[view.Length];
+        backend.Download(view, host);
+        return host;
+    }
+}

@@ -1,0 +1,225 @@
+// Convolution as im2col + GEMM. Images go G at a time (G·OutH·OutW ≈ 1024 columns): their im2col matrices
+// sit side by side in one [C·KH·KW, G·OutH·OutW] matrix, so one GEMM serves G images and small layers
+// (8×8 planes) still give the micro-kernel long rows. Groups are handed out to the workers dynamically
+// (a busy core does not hold the others up); each worker has its own slot of the workspace, so workers
+// never write the same memory, and the slots' partial dw and db are summed at the end. A batch that makes
+// a single group runs multi-threaded GEMMs instead.
+using System.Numerics.Tensors;
+
+namespace DeepGpu.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    private static WorkerPool Pool => WorkerPool.Shared;
+
+    /// <summary>Images per GEMM: enough for about 1024 output columns, at most 32 and at most the batch.</summary>
+    private static int GroupSize(ConvolutionGeometry g) => Math.Clamp((1024 + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, Math.Min(32, g.Batch));
+
+    // Slot layout: im2col [K, G·S], then outputs or gathered dy [F, G·S], then partial dw [F, K] and db [F].
+    private static long ColumnLength(ConvolutionGeometry g) => (long)g.PatchLength * g.OutH * g.OutW * GroupSize(g);
+
+    private static long GroupOutputLength(ConvolutionGeometry g) => (long)g.Filters * g.OutH * g.OutW * GroupSize(g);
+
+    private static long SlotLength(ConvolutionGeometry g) => ColumnLength(g) + GroupOutputLength(g) + g.WeightLength + g.Filters;
+
+    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) => Pool.Workers * SlotLength(g);
+
+    public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
+        BufferView<float> y, BufferView<float> workspace)
+    {
+        CheckConvolution(g, x, w, y, workspace);
+        CheckView(b, g.Filters, nameof(b));
+        var groups = (g.Batch + GroupSize(g) - 1) / GroupSize(g);
+        Pool.For(groups, new ConvolutionJob(this, g, groups, false, x, w, b, y, default, default, default, workspace));
+    }
+
+    public override void ConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
+        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    {
+        CheckConvolution(g, x, w, dy, workspace);
+        CheckView(dw, g.WeightLength, nameof(dw));
+        CheckView(db, g.Filters, nameof(db));
+        if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
+        var groups = (g.Batch + GroupSize(g) - 1) / GroupSize(g);
+        var ws = workspace.Span();
+        var slot = SlotLength(g);
+        var col = ColumnLength(g) + GroupOutputLength(g);
+        for (var i = 0; i < Pool.Workers; i++) ws.Slice((int)(i * slot + col), g.WeightLength + g.Filters).Clear();
+        Pool.For(groups, new ConvolutionJob(this, g, groups, true, x, w, dy, default, dx, dw, db, workspace));
+        // Sum the workers' partial dw and db.
+        var dws = dw.Span()[..g.WeightLength];
+        var dbs = db.Span()[..g.Filters];
+        ws.Slice((int)col, g.WeightLength).CopyTo(dws);
+        ws.Slice((int)col + g.WeightLength, g.Filters).CopyTo(dbs);
+        for (var i = 1; i < Pool.Workers; i++)
+        {
+            TensorPrimitives.Add(dws, ws.Slice((int)(i * slot + col), g.WeightLength), dws);
+            TensorPrimitives.Add(dbs, ws.Slice((int)(i * slot + col) + g.WeightLength, g.Filters), dbs);
+        }
+    }
+
+    private void CheckConvolution(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y, BufferView<float> workspace)
+    {
+        if (g.Batch < 1 || g.Channels < 1 || g.Filters < 1 || g.KernelH < 1 || g.KernelW < 1 || g.Stride < 1 || g.Pad < 0 || g.OutH < 1 || g.OutW < 1)
+        {
+            throw new ArgumentException($"Convolution geometry {g} has no output.", nameof(g));
+        }
+        CheckView(x, g.InputLength, nameof(x));
+        CheckView(w, g.WeightLength, nameof(w));
+        CheckView(y, g.OutputLength, nameof(y));
+        CheckView(workspace, ConvolutionWorkspaceLength(g), nameof(workspace));
+    }
+
+    private readonly struct ConvolutionJob : WorkerPool.IWork
+    {
+        private readonly CpuTier tier;
+        private readonly ConvolutionGeometry g;
+        private readonly int groups;
+        private readonly bool backward;
+        private readonly BufferView<float> x, w, bOrDy, y, dx, dw, db, workspace;
+
+        public ConvolutionJob(CpuBackend backend, ConvolutionGeometry g, int groups, bool backward, BufferView<float> x, BufferView<float> w,
+            BufferView<float> bOrDy, BufferView<float> y, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+        {
+            tier = backend.Tier;
+            (this.g, this.groups, this.backward) = (g, groups, backward);
+            (this.x, this.w, this.bOrDy, this.y, this.dx, this.dw, this.db, this.workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
+        }
+
+        public unsafe void Run(int index, int worker)
+        {
+            var group = GroupSize(g);
+            var first = index * group;
+            var last = Math.Min(g.Batch, first + group);
+            var parallel = groups == 1;
+            var spatial = g.OutH * g.OutW;
+            var k = g.PatchLength;
+            var image = g.Channels * g.Height * g.Width;
+            var plane = g.Filters * spatial;
+            var ws = workspace.Array();
+            fixed (float* px = x.Span(), pw = w.Span(), pb = bOrDy.Span(), pws = ws, py = y.Span(), pdx = dx.Span())
+            {
+                var col = pws + workspace.Offset + worker * SlotLength(g);
+                var outs = col + ColumnLength(g);
+                var dwPart = outs + GroupOutputLength(g);
+                var dbPart = dwPart + g.WeightLength;
+                for (var n0 = first; n0 < last; n0 += group)
+                {
+                    var count = Math.Min(group, last - n0);
+                    var cols = count * spatial;
+                    for (var i = 0; i < count; i++) Im2Col(g, px + (long)(n0 + i) * image, col + i * spatial, cols);
+                    if (!backward)
+                    {
+                        // [F, G·S] = w · col, then each image's rows move to y with the bias added.
+                        var target = count == 1 ? py + (long)n0 * plane : outs;
+                        Sgemm.Run(tier, false, false, g.Filters, cols, k, 1f, pw, k, col, cols, 0f, target, cols, parallel);
+                        for (var i = 0; i < count; i++)
+                        {
+                            for (var f = 0; f < g.Filters; f++)
+                            {
+                                var row = new ReadOnlySpan<float>(target + (long)f * cols + i * spatial, spatial);
+                                TensorPrimitives.Add(row, pb[f], new Span<float>(py + (long)(n0 + i) * plane + (long)f * spatial, spatial));
+                            }
+                        }
+                        continue;
+                    }
+                    // Gather dy of the group as [F, G·S] (a single image is already laid out so).
+                    var dyg = pb + (long)n0 * plane;
+                    if (count > 1)
+                    {
+                        for (var i = 0; i < count; i++)
+                        {
+                            for (var f = 0; f < g.Filters; f++)
+                            {
+                                new ReadOnlySpan<float>(dyg + (long)i * plane + (long)f * spatial, spatial)
+                                    .CopyTo(new Span<float>(outs + (long)f * cols + i * spatial, spatial));
+                            }
+                        }
+                        dyg = outs;
+                    }
+                    // dw += dy · colᵀ, db += row sums of dy.
+                    Sgemm.Run(tier, false, true, g.Filters, k, cols, 1f, dyg, cols, col, cols, 1f, dwPart, k, parallel);
+                    for (var f = 0; f < g.Filters; f++) dbPart[f] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
+                    if (pdx == null) continue;
+                    // dcol = wᵀ · dy, then scattered back onto each image.
+                    Sgemm.Run(tier, true, false, k, cols, g.Filters, 1f, pw, k, dyg, cols, 0f, col, cols, parallel);
+                    for (var i = 0; i < count; i++) Col2Im(g, col + i * spatial, cols, pdx + (long)(n0 + i) * image);
+                }
+            }
+        }
+    }
+
+    // The output columns [lo, hi) whose input column ow·stride − pad + kw lies inside [0, width).
+    private static (int Lo, int Hi) ValidRange(int kw, int pad, int stride, int width, int outW)
+    {
+        var lo = Math.Max(0, (pad - kw + stride - 1) / stride);
+        var hi = Math.Min(outW, (width - 1 + pad - kw) / stride + 1);
+        if (width - 1 + pad - kw < 0) hi = 0;
+        return (lo, Math.Max(lo, hi));
+    }
+
+    /// <summary>col[(c·KH + kh)·KW + kw, oh·OutW + ow] = x[c, oh·S − P + kh, ow·S − P + kw], zero outside; rows ld apart.</summary>
+    internal static unsafe void Im2Col(ConvolutionGeometry g, float* x, float* col, int ld)
+    {
+        int oh = g.OutH, ow = g.OutW, s = g.Stride;
+        for (var c = 0; c < g.Channels; c++)
+        {
+            var xc = x + (long)c * g.Height * g.Width;
+            for (var kh = 0; kh < g.KernelH; kh++)
+            {
+                for (var kw = 0; kw < g.KernelW; kw++)
+                {
+                    var (lo, hi) = ValidRange(kw, g.Pad, s, g.Width, ow);
+                    for (var r = 0; r < oh; r++)
+                    {
+                        var dst = col + (long)r * ow;
+                        var ih = r * s - g.Pad + kh;
+                        if ((uint)ih >= (uint)g.Height)
+                        {
+                            new Span<float>(dst, ow).Clear();
+                            continue;
+                        }
+                        for (var q = 0; q < lo; q++) dst[q] = 0f;
+                        var src = xc + (long)ih * g.Width - g.Pad + kw;
+                        if (s == 1) new ReadOnlySpan<float>(src + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                        else for (var q = lo; q < hi; q++) dst[q] = src[q * s];
+                        for (var q = hi; q < ow; q++) dst[q] = 0f;
+                    }
+                    col += ld;
+                }
+            }
+        }
+    }
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: x is overwritten with the sum of every column entry that reads it.</summary>
+    internal static unsafe void Col2Im(ConvolutionGeometry g, float* col, int ld, float* x)
+    {
+        int oh = g.OutH, ow = g.OutW, s = g.Stride;
+        new Span<float>(x, g.Channels * g.Height * g.Width).Clear();
+        for (var c = 0; c < g.Channels; c++)
+        {
+            var xc = x + (long)c * g.Height * g.Width;
+            for (var kh = 0; kh < g.KernelH; kh++)
+            {
+                for (var kw = 0; kw < g.KernelW; kw++)
+                {
+                    var (lo, hi) = ValidRange(kw, g.Pad, s, g.Width, ow);
+                    for (var r = 0; r < oh; r++)
+                    {
+                        var ih = r * s - g.Pad + kh;
+                        if ((uint)ih >= (uint)g.Height || hi <= lo) continue;
+                        var src = col + (long)r * ow;
+                        var dst = xc + (long)ih * g.Width - g.Pad + kw;
+                        if (s == 1)
+                        {
+                            var d = new Span<float>(dst + lo, hi - lo);
+                            TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + lo, hi - lo), d);
+                        }
+                        else for (var q = lo; q < hi; q++) dst[q * s] += src[q];
+                    }
+                    col += ld;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,187 @@
+// Pooling: planes (one image's channel) are independent, so each worker takes a run of whole planes and
+// writes only its own outputs and its own planes of dx. Max pooling records the winner's flat index into x.
+namespace DeepGpu.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    public override void PoolingForward(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax)
+    {
+        CheckPooling(g, x, y);
+        if (mode == PoolingMode.Max && argmax.Length < g.OutputLength) throw new ArgumentException("argmax is shorter than the output.", nameof(argmax));
+        var planes = g.Batch * g.Channels;
+        var chunks = Pool.Chunks((long)planes * g.Height * g.Width, 1 << 15);
+        Pool.For(chunks, new PoolJob(mode, g, chunks, false, x, y, argmax));
+    }
+
+    public override void PoolingBackward(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx)
+    {
+        CheckPooling(g, dx, dy);
+        if (mode == PoolingMode.Max && argmax.Length < g.OutputLength) throw new ArgumentException("argmax is shorter than the output.", nameof(argmax));
+        var planes = g.Batch * g.Channels;
+        var chunks = Pool.Chunks((long)planes * g.Height * g.Width, 1 << 15);
+        Pool.For(chunks, new PoolJob(mode, g, chunks, true, dx, dy, argmax));
+    }
+
+    private static void CheckPooling(PoolingGeometry g, BufferView<float> x, BufferView<float> y)
+    {
+        if (g.Batch < 1 || g.Channels < 1 || g.Size < 1 || g.Stride < 1 || g.Pad < 0 || g.Pad >= g.Size || g.OutH < 1 || g.OutW < 1)
+        {
+            throw new ArgumentException($"Pooling geometry {g} has no output or a window of padding only.", nameof(g));
+        }
+        CheckView(x, g.InputLength, nameof(x));
+        CheckView(y, g.OutputLength, nameof(y));
+    }
+
+    private readonly struct PoolJob(PoolingMode mode, PoolingGeometry g, int chunks, bool backward,
+        BufferView<float> x, BufferView<float> y, BufferView<int> argmax) : WorkerPool.IWork
+    {
+        public void Run(int index, int worker)
+        {
+            var (first, last) = WorkerPool.Chunk(index, chunks, g.Batch * g.Channels);
+            var inPlane = g.Height * g.Width;
+            var outPlane = g.OutH * g.OutW;
+            var max = mode == PoolingMode.Max;
+            var xs = x.Span();
+            var ys = y.Span();
+            var am = argmax.Span();
+            for (var p = first; p < last; p++)
+            {
+                var xp = xs.Slice(p * inPlane, inPlane);
+                var yp = ys.Slice(p * outPlane, outPlane);
+                var ap = max ? am.Slice(p * outPlane, outPlane) : default;
+                if (!backward) Forward(xp, yp, ap, p * inPlane);
+                else Backward(xp, yp, ap, p * inPlane);
+            }
+        }
+
+        private void Forward(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int planeStart)
+        {
+            // Geometry in locals: OutH/OutW are computed properties (a division each).
+            int outH = g.OutH, outW = g.OutW, height = g.Height, width = g.Width, size = g.Size, stride = g.Stride, pad = g.Pad;
+            var max = mode == PoolingMode.Max;
+            if (size == 2 && stride == 2 && pad == 0)
+            {
+                Forward2x2(x, y, argmax, planeStart, outH, outW, width, max);
+                return;
+            }
+            var inv = 1f / (size * size);
+            for (var oh = 0; oh < outH; oh++)
+            {
+                var h0 = oh * stride - pad;
+                int hLo = Math.Max(0, h0), hHi = Math.Min(height, h0 + size);
+                for (var ow = 0; ow < outW; ow++)
+                {
+                    var w0 = ow * stride - pad;
+                    int wLo = Math.Max(0, w0), wHi = Math.Min(width, w0 + size);
+                    var o = oh * outW + ow;
+                    if (max)
+                    {
+                        // The first valid cell starts the search, so padding never wins and ties keep the first.
+                        var best = hLo * width + wLo;
+                        var value = x[best];
+                        for (var h = hLo; h < hHi; h++)
+                        {
+                            for (var w = wLo; w < wHi; w++)
+                            {
+                                var v = x[h * width + w];
+                                if (v > value)
+                                {
+                                    value = v;
+                                    best = h * width + w;
+                                }
+                            }
+                        }
+                        y[o] = value;
+                        argmax[o] = planeStart + best;
+                    }
+                    else
+                    {
+                        var sum = 0f;
+                        for (var h = hLo; h < hHi; h++)
+                        {
+                            for (var w = wLo; w < wHi; w++) sum += x[h * width + w];
+                        }
+                        y[o] = sum * inv;
+                    }
+                }
+            }
+        }
+
+        // The book's 2×2, stride 2 pooling: windows never overlap or clip, so no bounds logic.
+        private static void Forward2x2(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int planeStart, int outH, int outW, int width, bool max)
+        {
+            for (var oh = 0; oh < outH; oh++)
+            {
+                var top = x.Slice(2 * oh * width);
+                var bottom = x.Slice((2 * oh + 1) * width);
+                var row = y.Slice(oh * outW, outW);
+                if (!max)
+                {
+                    for (var ow = 0; ow < row.Length; ow++)
+                    {
+                        row[ow] = (top[2 * ow] + top[2 * ow + 1] + bottom[2 * ow] + bottom[2 * ow + 1]) * 0.25f;
+                    }
+                    continue;
+                }
+                var arg = argmax.Slice(oh * outW, outW);
+                var baseIndex = planeStart + 2 * oh * width;
+                for (var ow = 0; ow < row.Length; ow++)
+                {
+                    float a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
+                    // Row-major window order with strict >, as the general path: the first maximum wins.
+                    var value = a;
+                    var best = 2 * ow;
+                    if (b > value) { value = b; best = 2 * ow + 1; }
+                    if (c > value) { value = c; best = width + 2 * ow; }
+                    if (d > value) { value = d; best = width + 2 * ow + 1; }
+                    row[ow] = value;
+                    arg[ow] = baseIndex + best;
+                }
+            }
+        }
+
+        private void Backward(Span<float> dx, ReadOnlySpan<float> dy, ReadOnlySpan<int> argmax, int planeStart)
+        {
+            dx.Clear();
+            if (mode == PoolingMode.Max)
+            {
+                for (var o = 0; o < dy.Length; o++) dx[argmax[o] - planeStart] += dy[o];
+                return;
+            }
+            int outH = g.OutH, outW = g.OutW, height = g.Height, width = g.Width, size = g.Size, stride = g.Stride, pad = g.Pad;
+            var inv = 1f / (size * size);
+            if (size == 2 && stride == 2 && pad == 0)
+            {
+                for (var oh = 0; oh < outH; oh++)
+                {
+                    var top = dx.Slice(2 * oh * width);
+                    var bottom = dx.Slice((2 * oh + 1) * width);
+                    for (var ow = 0; ow < outW; ow++)
+                    {
+                        var d = dy[oh * outW + ow] * inv;
+                        top[2 * ow] = d;
+                        top[2 * ow + 1] = d;
+                        bottom[2 * ow] = d;
+                        bottom[2 * ow + 1] = d;
+                    }
+                }
+                return;
+            }
+            for (var oh = 0; oh < outH; oh++)
+            {
+                var h0 = oh * stride - pad;
+                int hLo = Math.Max(0, h0), hHi = Math.Min(height, h0 + size);
+                for (var ow = 0; ow < outW; ow++)
+                {
+                    var w0 = ow * stride - pad;
+                    int wLo = Math.Max(0, w0), wHi = Math.Min(width, w0 + size);
+                    var d = dy[oh * outW + ow] * inv;
+                    for (var h = hLo; h < hHi; h++)
+                    {
+                        for (var w = wLo; w < wHi; w++) dx[h * width + w] += d;
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,233 @@
+// Generated register-tiled GEMM micro-kernels, one per SIMD tier (see CpuBackend.Gemm.cs for the packing).
+// Each computes C[0..MR, 0..NR] = alpha·Σ_p a[p]·b[p]ᵀ + beta·C over packed panels; beta = 0 never reads C.
+// The accumulators stay in registers: MR×NR/lanes of them, chosen to fit the tier's register file.
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DeepGpu.Backends.Cpu;
+
+internal static partial class Sgemm
+{
+    // 8x32 tile: 16 Vector512 accumulators; a is packed [kc][8], b is packed [kc][32].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
+        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
+        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
+        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero;
+        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero;
+        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero;
+        var c6_0 = Vector512<float>.Zero; var c6_1 = Vector512<float>.Zero;
+        var c7_0 = Vector512<float>.Zero; var c7_1 = Vector512<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector512.MultiplyAddEstimate(a0, b1, c0_1);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector512.MultiplyAddEstimate(a1, b1, c1_1);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector512.MultiplyAddEstimate(a2, b1, c2_1);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector512.MultiplyAddEstimate(a3, b1, c3_1);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector512.MultiplyAddEstimate(a4, b1, c4_1);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector512.MultiplyAddEstimate(a5, b1, c5_1);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.MultiplyAddEstimate(a6, b0, c6_0);
+            c6_1 = Vector512.MultiplyAddEstimate(a6, b1, c6_1);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.MultiplyAddEstimate(a7, b0, c7_0);
+            c7_1 = Vector512.MultiplyAddEstimate(a7, b1, c7_1);
+            a += 8;
+            b += 32;
+        }
+        var va = Vector512.Create(alpha);
+        if (beta == 0f)
+        {
+            Vector512.Store(c0_0 * va, c + 0 * ldc + 0);
+            Vector512.Store(c0_1 * va, c + 0 * ldc + 16);
+            Vector512.Store(c1_0 * va, c + 1 * ldc + 0);
+            Vector512.Store(c1_1 * va, c + 1 * ldc + 16);
+            Vector512.Store(c2_0 * va, c + 2 * ldc + 0);
+            Vector512.Store(c2_1 * va, c + 2 * ldc + 16);
+            Vector512.Store(c3_0 * va, c + 3 * ldc + 0);
+            Vector512.Store(c3_1 * va, c + 3 * ldc + 16);
+            Vector512.Store(c4_0 * va, c + 4 * ldc + 0);
+            Vector512.Store(c4_1 * va, c + 4 * ldc + 16);
+            Vector512.Store(c5_0 * va, c + 5 * ldc + 0);
+            Vector512.Store(c5_1 * va, c + 5 * ldc + 16);
+            Vector512.Store(c6_0 * va, c + 6 * ldc + 0);
+            Vector512.Store(c6_1 * va, c + 6 * ldc + 16);
+            Vector512.Store(c7_0 * va, c + 7 * ldc + 0);
+            Vector512.Store(c7_1 * va, c + 7 * ldc + 16);
+        }
+        else
+        {
+            var vb = Vector512.Create(beta);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c0_0, va, Vector512.Load(c + 0 * ldc + 0) * vb), c + 0 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c0_1, va, Vector512.Load(c + 0 * ldc + 16) * vb), c + 0 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c1_0, va, Vector512.Load(c + 1 * ldc + 0) * vb), c + 1 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c1_1, va, Vector512.Load(c + 1 * ldc + 16) * vb), c + 1 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c2_0, va, Vector512.Load(c + 2 * ldc + 0) * vb), c + 2 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c2_1, va, Vector512.Load(c + 2 * ldc + 16) * vb), c + 2 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c3_0, va, Vector512.Load(c + 3 * ldc + 0) * vb), c + 3 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c3_1, va, Vector512.Load(c + 3 * ldc + 16) * vb), c + 3 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c4_0, va, Vector512.Load(c + 4 * ldc + 0) * vb), c + 4 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c4_1, va, Vector512.Load(c + 4 * ldc + 16) * vb), c + 4 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c5_0, va, Vector512.Load(c + 5 * ldc + 0) * vb), c + 5 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c5_1, va, Vector512.Load(c + 5 * ldc + 16) * vb), c + 5 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c6_0, va, Vector512.Load(c + 6 * ldc + 0) * vb), c + 6 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c6_1, va, Vector512.Load(c + 6 * ldc + 16) * vb), c + 6 * ldc + 16);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c7_0, va, Vector512.Load(c + 7 * ldc + 0) * vb), c + 7 * ldc + 0);
+            Vector512.Store(Vector512.MultiplyAddEstimate(c7_1, va, Vector512.Load(c + 7 * ldc + 16) * vb), c + 7 * ldc + 16);
+        }
+    }
+
+    // 6x16 tile: 12 Vector256 accumulators; a is packed [kc][6], b is packed [kc][16].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel256(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
+        var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
+        var c2_0 = Vector256<float>.Zero; var c2_1 = Vector256<float>.Zero;
+        var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
+        var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
+        var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector256.Load(b + 0);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+            var a1 = Vector256.Create(a[1]);
+            c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+            var a2 = Vector256.Create(a[2]);
+            c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+            var a3 = Vector256.Create(a[3]);
+            c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+            var a4 = Vector256.Create(a[4]);
+            c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+            var a5 = Vector256.Create(a[5]);
+            c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            a += 6;
+            b += 16;
+        }
+        var va = Vector256.Create(alpha);
+        if (beta == 0f)
+        {
+            Vector256.Store(c0_0 * va, c + 0 * ldc + 0);
+            Vector256.Store(c0_1 * va, c + 0 * ldc + 8);
+            Vector256.Store(c1_0 * va, c + 1 * ldc + 0);
+            Vector256.Store(c1_1 * va, c + 1 * ldc + 8);
+            Vector256.Store(c2_0 * va, c + 2 * ldc + 0);
+            Vector256.Store(c2_1 * va, c + 2 * ldc + 8);
+            Vector256.Store(c3_0 * va, c + 3 * ldc + 0);
+            Vector256.Store(c3_1 * va, c + 3 * ldc + 8);
+            Vector256.Store(c4_0 * va, c + 4 * ldc + 0);
+            Vector256.Store(c4_1 * va, c + 4 * ldc + 8);
+            Vector256.Store(c5_0 * va, c + 5 * ldc + 0);
+            Vector256.Store(c5_1 * va, c + 5 * ldc + 8);
+        }
+        else
+        {
+            var vb = Vector256.Create(beta);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c0_0, va, Vector256.Load(c + 0 * ldc + 0) * vb), c + 0 * ldc + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c0_1, va, Vector256.Load(c + 0 * ldc + 8) * vb), c + 0 * ldc + 8);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c1_0, va, Vector256.Load(c + 1 * ldc + 0) * vb), c + 1 * ldc + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c1_1, va, Vector256.Load(c + 1 * ldc + 8) * vb), c + 1 * ldc + 8);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c2_0, va, Vector256.Load(c + 2 * ldc + 0) * vb), c + 2 * ldc + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c2_1, va, Vector256.Load(c + 2 * ldc + 8) * vb), c + 2 * ldc + 8);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c3_0, va, Vector256.Load(c + 3 * ldc + 0) * vb), c + 3 * ldc + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c3_1, va, Vector256.Load(c + 3 * ldc + 8) * vb), c + 3 * ldc + 8);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c4_0, va, Vector256.Load(c + 4 * ldc + 0) * vb), c + 4 * ldc + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c4_1, va, Vector256.Load(c + 4 * ldc + 8) * vb), c + 4 * ldc + 8);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c5_0, va, Vector256.Load(c + 5 * ldc + 0) * vb), c + 5 * ldc + 0);
+            Vector256.Store(Vector256.MultiplyAddEstimate(c5_1, va, Vector256.Load(c + 5 * ldc + 8) * vb), c + 5 * ldc + 8);
+        }
+    }
+
+    // 6x8 tile: 12 Vector128 accumulators; a is packed [kc][6], b is packed [kc][8].
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static unsafe void Kernel128(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    {
+        var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;
+        var c1_0 = Vector128<float>.Zero; var c1_1 = Vector128<float>.Zero;
+        var c2_0 = Vector128<float>.Zero; var c2_1 = Vector128<float>.Zero;
+        var c3_0 = Vector128<float>.Zero; var c3_1 = Vector128<float>.Zero;
+        var c4_0 = Vector128<float>.Zero; var c4_1 = Vector128<float>.Zero;
+        var c5_0 = Vector128<float>.Zero; var c5_1 = Vector128<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var b1 = Vector128.Load(b + 4);
+            var a0 = Vector128.Create(a[0]);
+            c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
+            var a1 = Vector128.Create(a[1]);
+            c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
+            var a2 = Vector128.Create(a[2]);
+            c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
+            var a3 = Vector128.Create(a[3]);
+            c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
+            var a4 = Vector128.Create(a[4]);
+            c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
+            var a5 = Vector128.Create(a[5]);
+            c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
+            a += 6;
+            b += 8;
+        }
+        var va = Vector128.Create(alpha);
+        if (beta == 0f)
+        {
+            Vector128.Store(c0_0 * va, c + 0 * ldc + 0);
+            Vector128.Store(c0_1 * va, c + 0 * ldc + 4);
+            Vector128.Store(c1_0 * va, c + 1 * ldc + 0);
+            Vector128.Store(c1_1 * va, c + 1 * ldc + 4);
+            Vector128.Store(c2_0 * va, c + 2 * ldc + 0);
+            Vector128.Store(c2_1 * va, c + 2 * ldc + 4);
+            Vector128.Store(c3_0 * va, c + 3 * ldc + 0);
+            Vector128.Store(c3_1 * va, c + 3 * ldc + 4);
+            Vector128.Store(c4_0 * va, c + 4 * ldc + 0);
+            Vector128.Store(c4_1 * va, c + 4 * ldc + 4);
+            Vector128.Store(c5_0 * va, c + 5 * ldc + 0);
+            Vector128.Store(c5_1 * va, c + 5 * ldc + 4);
+        }
+        else
+        {
+            var vb = Vector128.Create(beta);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c0_0, va, Vector128.Load(c + 0 * ldc + 0) * vb), c + 0 * ldc + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c0_1, va, Vector128.Load(c + 0 * ldc + 4) * vb), c + 0 * ldc + 4);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c1_0, va, Vector128.Load(c + 1 * ldc + 0) * vb), c + 1 * ldc + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c1_1, va, Vector128.Load(c + 1 * ldc + 4) * vb), c + 1 * ldc + 4);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c2_0, va, Vector128.Load(c + 2 * ldc + 0) * vb), c + 2 * ldc + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c2_1, va, Vector128.Load(c + 2 * ldc + 4) * vb), c + 2 * ldc + 4);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c3_0, va, Vector128.Load(c + 3 * ldc + 0) * vb), c + 3 * ldc + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c3_1, va, Vector128.Load(c + 3 * ldc + 4) * vb), c + 3 * ldc + 4);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c4_0, va, Vector128.Load(c + 4 * ldc + 0) * vb), c + 4 * ldc + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c4_1, va, Vector128.Load(c + 4 * ldc + 4) * vb), c + 4 * ldc + 4);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c5_0, va, Vector128.Load(c + 5 * ldc + 0) * vb), c + 5 * ldc + 0);
+            Vector128.Store(Vector128.MultiplyAddEstimate(c5_1, va, Vector128.Load(c + 5 * ldc + 4) * vb), c + 5 * ldc + 4);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+namespace DeepGpu.Backends.Cpu;
+
+/// <summary>
+/// Persistent worker threads for data-parallel loops. Parallel.For allocates and wakes the thread pool on
+/// every call, which costs more than a small GEMM; these threads spin briefly, then sleep on a semaphore.
+/// One <see cref="Run"/> at a time (ops are queued in order on one stream); the caller's thread works too.
+/// </summary>
+internal sealed class WorkerPool : IDisposable
+{
+    public static WorkerPool Shared { get; } = new(Environment.ProcessorCount);
+
+    private readonly Thread[] threads;
+    private readonly SemaphoreSlim start = new(0);
+    private readonly ManualResetEventSlim done = new(false, 2000);
+    private int busy;
+    private IWork? work;
+    private int count;
+    private int next;
+    private int outstanding;
+    private volatile bool disposed;
+
+    public WorkerPool(int workers)
+    {
+        threads = new Thread[Math.Max(0, workers - 1)];
+        for (var i = 0; i < threads.Length; i++)
+        {
+            var worker = i + 1;
+            threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"DeepGpu cpu worker {worker}" };
+            threads[i].Start();
+        }
+    }
+
+    /// <summary>Threads that run work, the caller's included.</summary>
+    public int Workers => threads.Length + 1;
+
+    /// <summary>A loop body: Run(i, w) for each index i of the loop, w being the running worker (0 = the caller).</summary>
+    public interface IWork
+    {
+        void Run(int index, int worker);
+    }
+
+    /// <summary>Runs work.Run(i) for i in [0, count) across the workers and waits for all of them.</summary>
+    public void Run(int count, IWork work)
+    {
+        if (count <= 0) return;
+        if (!TryAcquire(count))
+        {
+            for (var i = 0; i < count; i++) work.Run(i, 0);
+            return;
+        }
+        try
+        {
+            RunAcquired(count, work);
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Runs body.Run(i) for i in [0, count). The struct is parked in a static box per type while the pool is held,
+    /// so a call allocates nothing.
+    /// </summary>
+    public void For<T>(int count, T body) where T : struct, IWork
+    {
+        if (count <= 0) return;
+        if (!TryAcquire(count))
+        {
+            for (var i = 0; i < count; i++) body.Run(i, 0);
+            return;
+        }
+        try
+        {
+            var box = Box<T>.Instance;
+            box.Body = body;
+            RunAcquired(count, box);
+            box.Body = default;
+        }
+        finally
+        {
+            Volatile.Write(ref busy, 0);
+        }
+    }
+
+    /// <summary>The part [start, end) of [0, total) that chunk index of count covers.</summary>
+    public static (int Start, int End) Chunk(int index, int count, int total) =>
+        ((int)((long)total * index / count), (int)((long)total * (index + 1) / count));
+
+    /// <summary>How many chunks to cut a loop of total items into, at least grain items each.</summary>
+    public int Chunks(long total, long grain) => (int)Math.Clamp(total / Math.Max(1, grain), 1, Workers);
+
+    // Nested calls (a body that runs a parallel op) and concurrent ones (tests in parallel) run on the caller.
+    private bool TryAcquire(int count) =>
+        count > 1 && threads.Length > 0 && Interlocked.CompareExchange(ref busy, 1, 0) == 0;
+
+    private sealed class Box<T> : IWork where T : struct, IWork
+    {
+        public static readonly Box<T> Instance = new();
+        public T Body;
+
+        public void Run(int index, int worker) => Body.Run(index, worker);
+    }
+
+    private void RunAcquired(int count, IWork work)
+    {
+        {
+            var helpers = Math.Min(threads.Length, count - 1);
+            this.work = work;
+            this.count = count;
+            // Each helper signs off once after draining, so no helper outlives this call.
+            Volatile.Write(ref outstanding, count + helpers);
+            done.Reset();
+            Volatile.Write(ref next, 0);
+            start.Release(helpers);
+            Drain(0);
+            if (Volatile.Read(ref outstanding) != 0) done.Wait();
+            this.work = null;
+        }
+    }
+
+    private void Drain(int worker)
+    {
+        var w = work!;
+        int i;
+        while ((i = Interlocked.Increment(ref next) - 1) < count)
+        {
+            w.Run(i, worker);
+            Finish();
+        }
+    }
+
+    private void Finish()
+    {
+        if (Interlocked.Decrement(ref outstanding) == 0) done.Set();
+    }
+
+    private void Loop(int worker)
+    {
+        while (true)
+        {
+            start.Wait();
+            if (disposed) return;
+            Drain(worker);
+            Finish();
+        }
+    }
+
+    public void Dispose()
+    {
+        disposed = true;
+        start.Release(threads.Length);
+    }
+}
