@@ -25,7 +25,7 @@ public sealed class RequiresDeviceAttribute(string backend) : Attribute
         if (devices.Any(d => d.Accepted)) return null;
         var label = required.Backend == "cuda" ? "CUDA" : required.Backend == "opencl" ? "OpenCL" : required.Backend;
         var why = string.Join("; ", devices.Select(d => d.Reason));
-        return $"no {label} device" + (why.Length > 0 ? $" ({why})" : "");
+        return $"no {label} device" + (why.Length > 0 ? $": {why}" : "");
     }
 
     internal static string? SkipReason(ITestMethod method) =>

@@ -103,7 +103,7 @@ public static class BackendFactory
             var devices = context.GetCudaDevices();
             if (devices.Count == 0)
             {
-                list.Add(new DeviceReport("CUDA", "cuda", false, "no CUDA device found: the NVIDIA driver (libcuda.so.1) is missing or reports no GPU."));
+                list.Add(new DeviceReport("CUDA", "cuda", false, "the NVIDIA driver (libcuda.so.1) is missing or reports no GPU."));
             }
             foreach (var d in devices)
             {
@@ -132,7 +132,7 @@ public static class BackendFactory
         {
             found.Add(new DeviceReport("OpenCL", "opencl", false, $"probing OpenCL failed: {e.GetType().Name}: {e.Message}"));
         }
-        if (found.Count == 0) found.Add(new DeviceReport("OpenCL", "opencl", false, "no OpenCL platform or device found (libOpenCL.so.1 missing or no ICD installed)."));
+        if (found.Count == 0) found.Add(new DeviceReport("OpenCL", "opencl", false, "no OpenCL platform or device (libOpenCL.so.1 missing or no ICD installed)."));
         list.AddRange(found);
     }
 

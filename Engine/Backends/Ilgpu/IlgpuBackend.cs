@@ -53,7 +53,9 @@ public sealed partial class IlgpuBackend : Backend
             accelerator = device.CreateAccelerator(context);
             stream = accelerator.CreateStream();
             placeholder = accelerator.Allocate1D<float>(1);
-            var isCpu = accelerator.AcceleratorType == AcceleratorType.CPU;
+            // Small tiles and groups on ILGPU's CPU simulator (16 threads per group there), and on any device
+            // that cannot run 256-thread groups.
+            var isCpu = accelerator.AcceleratorType == AcceleratorType.CPU || accelerator.MaxNumThreadsPerGroup < 256;
             tile = isCpu ? default(Tile4).Size : default(Tile16).Size;
             group = isCpu ? default(Group16).Size : default(Group256).Size;
             if (isCpu) LoadKernels<Tile4, Group16>();
