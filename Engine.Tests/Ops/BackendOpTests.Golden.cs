@@ -196,4 +196,68 @@ public abstract partial class BackendOpTests
             Close(expected[((t - 1) * n)..(t * n)], Down<float>(p), 1e-5, 1e-6, $"step {t}");
         }
     }
+    [OpFact]
+    public void GoldenSmallConvNet()
+    {
+        // Convolution(2, 3x3) Relu Pooling(max 2, stride 2) Affine(18, 5) Relu Affine(5, 3) SoftmaxWithLoss, composed from ops.
+        var gd = GoldenData.Load("network_small_convnet");
+        var x = gd.In("x");
+        var n = x.Dim(0);
+        var conv = new ConvolutionGeometry(n, 1, x.Dim(2), x.Dim(3), 2, 3, 3, 1, 0);
+        var pool = new PoolingGeometry(n, 2, conv.OutH, conv.OutW, 2, 2, 0);
+        var features = pool.OutputLength / n;
+        var labels = Up(gd.In("labels").Ints);
+        var w1 = Up(gd.In("W1").Floats);
+        var w2 = Up(gd.In("W2").Floats);
+        var w3 = Up(gd.In("W3").Floats);
+        var workspace = Zeros<float>((int)Math.Max(1, Backend.ConvolutionWorkspaceLength(conv)));
+        var xb = Up(x.Floats);
+
+        var a1 = Zeros<float>(conv.OutputLength);
+        Backend.ConvolutionForward(conv, xb, w1, Up(gd.In("b1").Floats), a1, workspace);
+        Backend.ActivationForward(Activation.Relu, a1, a1);
+        var p1 = Zeros<float>(pool.OutputLength);
+        var argmax = Zeros<int>(pool.OutputLength);
+        Backend.PoolingForward(PoolingMode.Max, pool, a1, p1, argmax);
+        var a2 = Zeros<float>(n * 5);
+        Backend.Gemm(false, false, n, 5, features, 1f, p1, w2, 0f, a2);
+        Backend.AddBias(a2, Up(gd.In("b2").Floats), n, 5);
+        Backend.ActivationForward(Activation.Relu, a2, a2);
+        var h3 = Zeros<float>(n * 3);
+        Backend.Gemm(false, false, n, 3, 5, 1f, a2, w3, 0f, h3);
+        Backend.AddBias(h3, Up(gd.In("b3").Floats), n, 3);
+        var probabilities = Zeros<float>(n * 3);
+        var loss = Zeros<float>(1);
+        Backend.SoftmaxCrossEntropy(h3, labels, probabilities, loss, n, 3);
+        Close(gd.Out("loss").Data[0], Down<float>(loss)[0], 1e-5, 0, "loss");
+
+        var d3 = Zeros<float>(n * 3);
+        Backend.SoftmaxCrossEntropyBackward(probabilities, labels, d3, n, 3);
+        var dw3 = Zeros<float>(15);
+        Backend.Gemm(true, false, 5, 3, n, 1f, a2, d3, 0f, dw3);
+        var db3 = Zeros<float>(3);
+        Backend.BiasGradient(d3, db3, n, 3);
+        var d2 = Zeros<float>(n * 5);
+        Backend.Gemm(false, true, n, 5, 3, 1f, d3, w3, 0f, d2);
+        Backend.ActivationBackward(Activation.Relu, a2, d2, d2);
+        var dw2 = Zeros<float>(features * 5);
+        Backend.Gemm(true, false, features, 5, n, 1f, p1, d2, 0f, dw2);
+        var db2 = Zeros<float>(5);
+        Backend.BiasGradient(d2, db2, n, 5);
+        var dp1 = Zeros<float>(pool.OutputLength);
+        Backend.Gemm(false, true, n, features, 5, 1f, d2, w2, 0f, dp1);
+        var da1 = Zeros<float>(conv.OutputLength);
+        Backend.PoolingBackward(PoolingMode.Max, pool, dp1, argmax, da1);
+        Backend.ActivationBackward(Activation.Relu, a1, da1, da1);
+        var dw1 = Zeros<float>(conv.WeightLength);
+        var db1 = Zeros<float>(2);
+        Backend.ConvolutionBackward(conv, xb, w1, da1, default, dw1, db1, workspace);
+
+        Close(gd.Out("dW3").Floats, Down<float>(dw3), 1e-4, 1e-6, "dW3");
+        Close(gd.Out("db3").Floats, Down<float>(db3), 1e-4, 1e-6, "db3");
+        Close(gd.Out("dW2").Floats, Down<float>(dw2), 1e-4, 1e-6, "dW2");
+        Close(gd.Out("db2").Floats, Down<float>(db2), 1e-4, 1e-6, "db2");
+        Close(gd.Out("dW1").Floats, Down<float>(dw1), 1e-4, 1e-6, "dW1");
+        Close(gd.Out("db1").Floats, Down<float>(db1), 1e-4, 1e-6, "db1");
+    }
 }
