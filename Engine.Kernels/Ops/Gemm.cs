@@ -53,8 +53,12 @@ public static class GemmKernels
         var sum = 0f;
         for (var k0 = 0; k0 < g.K; k0 += t)
         {
-            tileA[ty * t + tx] = LoadA(g, a, row, k0 + tx);
-            tileB[ty * t + tx] = LoadB(g, b, k0 + ty, col);
+            // Consecutive tx read consecutive addresses in every transpose case (coalesced loads): a transposed
+            // operand is read with the roles of tx and ty swapped.
+            if (g.TransA != 0) tileA[tx * t + ty] = LoadA(g, a, Grid.IdxY * t + tx, k0 + ty);
+            else tileA[ty * t + tx] = LoadA(g, a, row, k0 + tx);
+            if (g.TransB != 0) tileB[tx * t + ty] = LoadB(g, b, k0 + tx, Grid.IdxX * t + ty);
+            else tileB[ty * t + tx] = LoadB(g, b, k0 + ty, col);
             Group.Barrier();
             for (var p = 0; p < t; p++) sum += tileA[ty * t + p] * tileB[p * t + tx];
             Group.Barrier();

@@ -61,7 +61,8 @@ public sealed partial class IlgpuBackend : Backend
             if (isCpu) LoadKernels<Tile4, Group16>();
             else LoadKernels<Tile16, Group256>();
 
-            if (gemm == IlgpuGemm.Auto &&
+            // DEEPGPU_GEMM=cublas is a CUDA-only switch; other devices ignore it.
+            if (gemm == IlgpuGemm.Auto && accelerator is CudaAccelerator &&
                 string.Equals(Environment.GetEnvironmentVariable("DEEPGPU_GEMM"), "cublas", StringComparison.OrdinalIgnoreCase))
             {
                 gemm = IlgpuGemm.CuBlas;
@@ -69,7 +70,15 @@ public sealed partial class IlgpuBackend : Backend
             if (gemm == IlgpuGemm.CuBlas)
             {
                 if (accelerator is not CudaAccelerator cuda) throw new DeepGpuException($"cuBLAS GEMM needs a CUDA device; this backend runs on {name}.");
-                blas = new CuBlas(cuda) { Stream = (CudaStream)stream };
+                try
+                {
+                    blas = new CuBlas(cuda) { Stream = (CudaStream)stream };
+                }
+                catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+                {
+                    throw new DeepGpuException(
+                        $"cuBLAS could not be loaded (set DEEPGPU_CUBLAS to the path of libcublas.so, tried libcublas.so.13): {e.Message}", e);
+                }
             }
             gemmMode = gemm;
             DeviceName = accelerator.Name;
