@@ -40,7 +40,8 @@ public static class DataKernels
     }
 
     /// <summary>The k-th 16-bit uniform in [0, 1) of a 64-bit draw.</summary>
-    public static float Part(ulong z, int k) => (float)((z >> (16 * k)) & 0xFFFFUL) * (1f / 65536f);
+    /// <remarks>Through int: an unsigned 64-bit to float conversion is a double in IL, which OpenCL without fp64 rejects.</remarks>
+    public static float Part(ulong z, int k) => (int)((z >> (16 * k)) & 0xFFFFUL) * (1f / 65536f);
 
     public static void Augment(Index1D index, AugmentArgs a, ArrayView<float> x, ArrayView<float> y)
     {
