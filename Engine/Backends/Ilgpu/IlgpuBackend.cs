@@ -43,11 +43,18 @@ public sealed partial class IlgpuBackend : Backend
     public IlgpuBackend(string name) : this(name, IlgpuGemm.Auto) { }
 
     /// <summary>Opens the first device of a kind with a chosen GEMM kernel.</summary>
-    public IlgpuBackend(string name, IlgpuGemm gemm)
+    public IlgpuBackend(string name, IlgpuGemm gemm) : this(name, gemm, gpuShapedCpu: false) { }
+
+    /// <summary>
+    /// With <paramref name="gpuShapedCpu"/>, "ilgpu-cpu" simulates a GPU-sized device (up to 1024 threads per
+    /// group) and loads the GPU configurations (16x16 tiles, 256-thread groups), so tests can run the exact
+    /// kernels CUDA runs on a machine without a GPU. Slow: for small shapes only.
+    /// </summary>
+    internal IlgpuBackend(string name, IlgpuGemm gemm, bool gpuShapedCpu)
     {
         NativeLibraries.Register();
         Name = name;
-        (context, var device) = OpenDevice(name);
+        (context, var device) = OpenDevice(name, gpuShapedCpu);
         try
         {
             accelerator = device.CreateAccelerator(context);
@@ -55,7 +62,7 @@ public sealed partial class IlgpuBackend : Backend
             placeholder = accelerator.Allocate1D<float>(1);
             // Small tiles and groups on ILGPU's CPU simulator (16 threads per group there), and on any device
             // that cannot run 256-thread groups.
-            var isCpu = accelerator.AcceleratorType == AcceleratorType.CPU || accelerator.MaxNumThreadsPerGroup < 256;
+            var isCpu = (accelerator.AcceleratorType == AcceleratorType.CPU && !gpuShapedCpu) || accelerator.MaxNumThreadsPerGroup < 256;
             tile = isCpu ? default(Tile4).Size : default(Tile16).Size;
             group = isCpu ? default(Group16).Size : default(Group256).Size;
             if (isCpu) LoadKernels<Tile4, Group16>();
@@ -98,7 +105,7 @@ public sealed partial class IlgpuBackend : Backend
     /// <summary>The ILGPU accelerator, for diagnostics and benchmarks.</summary>
     public Accelerator Accelerator => accelerator;
 
-    private static (Context, Device) OpenDevice(string name)
+    private static (Context, Device) OpenDevice(string name, bool gpuShapedCpu)
     {
         Context? ctx = null;
         try
@@ -123,7 +130,7 @@ public sealed partial class IlgpuBackend : Backend
                     }
                     return (ctx, devices[0]);
                 case "ilgpu-cpu":
-                    ctx = Context.Create(b => b.CPU(CPUDevice.Default).EnableAlgorithms());
+                    ctx = Context.Create(b => b.CPU(gpuShapedCpu ? CPUDevice.Nvidia : CPUDevice.Default).EnableAlgorithms());
                     return (ctx, ctx.GetCPUDevice(0));
                 default:
                     throw new DeepGpuException($"Unknown ILGPU backend '{name}': use cuda, opencl or ilgpu-cpu.");
