@@ -403,10 +403,12 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         }
     }
 
-    [OpFact]
-    public void AugmentMatchesReference()
+    [OpTheory]
+    [InlineData(1, 1, 1, 1)]
+    [InlineData(1, 3, 4, 7)]
+    [InlineData(2, 2, 6, 5)]
+    public void AugmentMatchesReference(int n, int c, int h, int w)
     {
-        const int n = 2, c = 2, h = 6, w = 5;
         var x = Random(n * c * h * w, 19);
         var options = new AugmentOptions(2f, 15f, 0.2f);
         var y = Zeros<float>(x.Length);
@@ -609,6 +611,24 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         Assert.NotEqual(m, Down<float>(mask3));
         // Counter + 1 shifts the stream by one element.
         Assert.Equal(m[1..], Down<float>(mask3)[..^1]);
+    }
+
+    [OpFact]
+    public void DropoutOfOneElementAndRatioZero()
+    {
+        var x = Up(new[] { 1.5f });
+        var y = Zeros<float>(1);
+        var mask = Zeros<float>(1);
+        Backend.DropoutForward(x, y, mask, 0.5f, 5, 9);
+        var expected = Reference.DropoutMask(1, 0.5f, 5, 9)[0];
+        Assert.Equal(expected, Down<float>(mask)[0]);
+        Assert.Equal(1.5f * expected, Down<float>(y)[0]);
+
+        var n = 33;
+        var all = Zeros<float>(n);
+        var keepAll = Zeros<float>(n);
+        Backend.DropoutForward(Up(Random(n, 74)), all, keepAll, 0f, 5, 9);
+        Assert.All(Down<float>(keepAll), v => Assert.Equal(1f, v));
     }
 
     [OpFact]
