@@ -88,7 +88,9 @@ public sealed partial class IlgpuBackend : Backend
                 }
             }
             gemmMode = gemm;
-            DeviceName = accelerator.Name;
+            DeviceName = accelerator.AcceleratorType == AcceleratorType.CPU
+                ? $"ILGPU CPU accelerator, a simulator ({accelerator.MaxNumThreadsPerGroup} threads per group)"
+                : accelerator.Name;
         }
         catch (Exception e)
         {
