@@ -15,7 +15,9 @@ public static class CounterRng
     }
 
     /// <summary>Uniform in [0, 1) with 24 bits of resolution.</summary>
-    public static float Uniform(ulong seed, ulong counter) => (Next(seed, counter) >> 40) * (1.0f / 16777216.0f);
+    /// <remarks>The 24-bit value goes through int: an unsigned 64-bit to float conversion is a double in IL, which
+    /// OpenCL devices without fp64 reject. The result is the same (24 bits are exact either way).</remarks>
+    public static float Uniform(ulong seed, ulong counter) => (int)(Next(seed, counter) >> 40) * (1.0f / 16777216.0f);
 
     /// <summary>Standard normal (Box-Muller over counters 2·counter and 2·counter + 1).</summary>
     public static float Normal(ulong seed, ulong counter)

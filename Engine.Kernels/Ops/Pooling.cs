@@ -1,0 +1,122 @@
+// Pooling kernels over NCHW (implicitly grouped, one thread per element):
+//   MaxForward (extent N·C·OH·OW): y = max over the window's in-image cells (padded cells never win);
+//     argmax = flat index into x of the first maximum (−1 only if a window lies wholly in padding).
+//   AverageForward: y = Σ in-image cells / (Size·Size) (padding counts as zero).
+//   MaxBackward (extent N·C·H·W): dx[i] = Σ over the windows containing i whose argmax is i of dy: a gather,
+//     so overlapping windows add up in a fixed order without atomics.
+//   AverageBackward (extent N·C·H·W): dx[i] = Σ over the windows containing i of dy / (Size·Size).
+using ILGPU;
+
+namespace DeepGpu.Kernels;
+
+/// <summary>Geometry of a pooling (input [N, C, H, W], output [N, C, OH, OW]).</summary>
+public struct PoolShape
+{
+    public int N, C, H, W, Size, Stride, Pad, OH, OW;
+}
+
+public static class PoolingKernels
+{
+    public static void MaxForward(Index1D index, PoolShape s, ArrayView<float> x, ArrayView<float> y, ArrayView<int> argmax)
+    {
+        int k = index;
+        var ow = k % s.OW;
+        var oh = (k / s.OW) % s.OH;
+        var plane = k / (s.OW * s.OH);
+        var baseIndex = plane * s.H * s.W;
+        var best = float.NegativeInfinity;
+        var bestIndex = -1;
+        for (var i = 0; i < s.Size; i++)
+        {
+            var h = oh * s.Stride - s.Pad + i;
+            if (h < 0 || h >= s.H) continue;
+            for (var j = 0; j < s.Size; j++)
+            {
+                var w = ow * s.Stride - s.Pad + j;
+                if (w < 0 || w >= s.W) continue;
+                var idx = baseIndex + h * s.W + w;
+                var v = x[idx];
+                if (bestIndex < 0 || v > best)
+                {
+                    best = v;
+                    bestIndex = idx;
+                }
+            }
+        }
+        y[k] = bestIndex < 0 ? 0f : best;
+        argmax[k] = bestIndex;
+    }
+
+    public static void AverageForward(Index1D index, PoolShape s, ArrayView<float> x, ArrayView<float> y)
+    {
+        int k = index;
+        var ow = k % s.OW;
+        var oh = (k / s.OW) % s.OH;
+        var plane = k / (s.OW * s.OH);
+        var baseIndex = plane * s.H * s.W;
+        var sum = 0f;
+        for (var i = 0; i < s.Size; i++)
+        {
+            var h = oh * s.Stride - s.Pad + i;
+            if (h < 0 || h >= s.H) continue;
+            for (var j = 0; j < s.Size; j++)
+            {
+                var w = ow * s.Stride - s.Pad + j;
+                if (w < 0 || w >= s.W) continue;
+                sum += x[baseIndex + h * s.W + w];
+            }
+        }
+        y[k] = sum / (s.Size * s.Size);
+    }
+
+    public static void MaxBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> dx)
+    {
+        int k = index;
+        var w = k % s.W;
+        var h = (k / s.W) % s.H;
+        var plane = k / (s.W * s.H);
+        var sum = 0f;
+        for (var i = 0; i < s.Size; i++)
+        {
+            var th = h + s.Pad - i;
+            if (th < 0 || th % s.Stride != 0) continue;
+            var oh = th / s.Stride;
+            if (oh >= s.OH) continue;
+            for (var j = 0; j < s.Size; j++)
+            {
+                var tw = w + s.Pad - j;
+                if (tw < 0 || tw % s.Stride != 0) continue;
+                var ow = tw / s.Stride;
+                if (ow >= s.OW) continue;
+                var o = (plane * s.OH + oh) * s.OW + ow;
+                if (argmax[o] == k) sum += dy[o];
+            }
+        }
+        dx[k] = sum;
+    }
+
+    public static void AverageBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<float> dx)
+    {
+        int k = index;
+        var w = k % s.W;
+        var h = (k / s.W) % s.H;
+        var plane = k / (s.W * s.H);
+        var sum = 0f;
+        for (var i = 0; i < s.Size; i++)
+        {
+            var th = h + s.Pad - i;
+            if (th < 0 || th % s.Stride != 0) continue;
+            var oh = th / s.Stride;
+            if (oh >= s.OH) continue;
+            for (var j = 0; j < s.Size; j++)
+            {
+                var tw = w + s.Pad - j;
+                if (tw < 0 || tw % s.Stride != 0) continue;
+                var ow = tw / s.Stride;
+                if (ow >= s.OW) continue;
+                sum += dy[(plane * s.OH + oh) * s.OW + ow];
+            }
+        }
+        dx[k] = sum / (s.Size * s.Size);
+    }
+}

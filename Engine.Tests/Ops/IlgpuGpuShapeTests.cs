@@ -1,0 +1,109 @@
+using DeepGpu.Backends;
+using DeepGpu.Backends.Ilgpu;
+using Xunit;
+
+namespace DeepGpu.Tests.Ops;
+
+/// <summary>Shares one GPU-shaped ILGPU CPU backend (16x16 tiles, 256-thread groups) across its tests.</summary>
+public sealed class GpuShapedCpuFixture : IDisposable
+{
+    public IlgpuBackend Tiled { get; } = new("ilgpu-cpu", IlgpuGemm.Tiled, gpuShapedCpu: true);
+    public IlgpuBackend Register { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true);
+
+    public void Dispose()
+    {
+        Tiled.Dispose();
+        Register.Dispose();
+    }
+}
+
+/// <summary>
+/// The GPU configurations of the kernels (16x16 shared tiles, the 64x64 register tile, 256-thread reductions),
+/// run on ILGPU's CPU accelerator simulating a 1024-thread-per-group device: the exact kernels CUDA runs,
+/// checked without a GPU. Shapes stay small because every barrier of a 256-thread group is slow there.
+/// </summary>
+public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixture<GpuShapedCpuFixture>
+{
+    private static float[] Random(int length, int seed)
+    {
+        var r = new Random(seed);
+        return Enumerable.Range(0, length).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
+    }
+
+    private static float[] Run(Backend backend, float[] input, Action<BufferView<float>> op)
+    {
+        using var buffer = backend.Allocate<float>(input.Length);
+        backend.Upload<float>(input, buffer);
+        op(buffer);
+        var result = new float[input.Length];
+        backend.Download(buffer.View, result);
+        return result;
+    }
+
+    private static void Close(float[] expected, float[] actual, double tolerance)
+    {
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"[{i}]: expected {expected[i]}, got {actual[i]}");
+        }
+    }
+
+    [Theory]
+    [InlineData(false, 33, 17, 40, false, false)]
+    [InlineData(false, 17, 35, 21, true, true)]
+    [InlineData(true, 70, 66, 19, false, false)]
+    [InlineData(true, 65, 67, 17, true, false)]
+    [InlineData(true, 9, 70, 33, false, true)]
+    public void GemmWithGpuTiles(bool register, int m, int n, int k, bool transposeA, bool transposeB)
+    {
+        var backend = register ? fixture.Register : fixture.Tiled;
+        var a = Random(m * k, 1);
+        var b = Random(k * n, 2);
+        var c0 = Random(m * n, 3);
+        using var ab = backend.Allocate<float>(a.Length);
+        using var bb = backend.Allocate<float>(b.Length);
+        backend.Upload<float>(a, ab);
+        backend.Upload<float>(b, bb);
+        var c = Run(backend, c0, cv => backend.Gemm(transposeA, transposeB, m, n, k, 1.5f, ab, bb, -0.5f, cv));
+        Close(Reference.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, -0.5f, c0), c, 1e-5);
+    }
+
+    [Fact]
+    public void ReductionsWithGpuGroups()
+    {
+        var backend = fixture.Tiled;
+        const int rows = 300, cols = 3;
+        var dy = Random(rows * cols, 4);
+        using var dyb = backend.Allocate<float>(dy.Length);
+        backend.Upload<float>(dy, dyb);
+        var db = Run(backend, new float[cols], v => backend.BiasGradient(dyb, v, rows, cols));
+        Close(Reference.BiasGradient(dy, rows, cols), db, 1e-5);
+
+        var acc = Run(backend, [1f], v => backend.SumOfSquares(dyb, 0.5f, v));
+        Close([(float)(1 + 0.5 * Reference.SumOfSquares(dy))], acc, 1e-5);
+
+        var g = new NormalizationGeometry(20, 3, 15);
+        var x = Random(g.Length, 5);
+        var gamma = Random(3, 6);
+        var beta = Random(3, 7);
+        using var xb = backend.Allocate<float>(g.Length);
+        using var gb = backend.Allocate<float>(3);
+        using var bb = backend.Allocate<float>(3);
+        using var rm = backend.Allocate<float>(3);
+        using var rv = backend.Allocate<float>(3);
+        using var mean = backend.Allocate<float>(3);
+        using var inv = backend.Allocate<float>(3);
+        using var dgamma = backend.Allocate<float>(3);
+        using var dbeta = backend.Allocate<float>(3);
+        backend.Upload<float>(x, xb);
+        backend.Upload<float>(gamma, gb);
+        backend.Upload<float>(beta, bb);
+        var y = Run(backend, new float[g.Length], v => backend.BatchNormForward(g, true, 0.9f, 1e-5f, xb, gb, bb, v, rm, rv, mean, inv));
+        var r = Reference.BatchNormForward(g, true, 0.9f, 1e-5f, x, gamma, beta, new float[3], new float[3]);
+        Close(r.Y, y, 1e-4);
+        var dx = Run(backend, new float[g.Length], v => backend.BatchNormBackward(g, xb, gb, xb, mean, inv, v, dgamma, dbeta));
+        var (dxRef, _, _) = Reference.BatchNormBackward(g, x, gamma, x, r.Mean, r.InvStd);
+        Close(dxRef, dx, 1e-4);
+    }
+}

@@ -1,0 +1,227 @@
+using DeepGpu.Kernels;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+using ILGPU.Runtime.Cuda;
+using ILGPU.Runtime.OpenCL;
+
+namespace DeepGpu.Backends.Ilgpu;
+
+/// <summary>Which GEMM kernel an <see cref="IlgpuBackend"/> runs.</summary>
+public enum IlgpuGemm
+{
+    /// <summary>Register-tiled on CUDA for matrices of at least one block tile, shared-memory tiled elsewhere.</summary>
+    Auto,
+    /// <summary>Always the shared-memory tiled kernel.</summary>
+    Tiled,
+    /// <summary>Always the register-tiled kernel (4x4 outputs per thread).</summary>
+    Register,
+    /// <summary>cuBLAS through ILGPU.Algorithms (CUDA only; also chosen by DEEPGPU_GEMM=cublas).</summary>
+    CuBlas,
+}
+
+/// <summary>
+/// The ILGPU backend: one ILGPU context (with ILGPU.Algorithms enabled), one accelerator and one stream,
+/// serving CUDA, OpenCL and ILGPU's CPU accelerator with the same kernels (Engine.Kernels). Every kernel is
+/// compiled and loaded once, at construction; ops only queue launches on the stream (no allocation, host
+/// copy or synchronisation), so only <see cref="Download{T}"/> and <see cref="Synchronize"/> wait.
+/// </summary>
+public sealed partial class IlgpuBackend : Backend
+{
+    private readonly Context context;
+    private readonly Accelerator accelerator;
+    private readonly AcceleratorStream stream;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> placeholder;
+    private readonly CuBlas? blas;
+    private readonly IlgpuGemm gemmMode;
+    private readonly int tile;
+    private readonly int group;
+    private bool disposed;
+
+    /// <summary>Opens the first device of a kind: "cuda", "opencl" or "ilgpu-cpu".</summary>
+    /// <exception cref="DeepGpuException">No such device, or it could not be opened.</exception>
+    public IlgpuBackend(string name) : this(name, IlgpuGemm.Auto) { }
+
+    /// <summary>Opens the first device of a kind with a chosen GEMM kernel.</summary>
+    public IlgpuBackend(string name, IlgpuGemm gemm) : this(name, gemm, gpuShapedCpu: false) { }
+
+    /// <summary>
+    /// With <paramref name="gpuShapedCpu"/>, "ilgpu-cpu" simulates a GPU-sized device (up to 1024 threads per
+    /// group) and loads the GPU configurations (16x16 tiles, 256-thread groups), so tests can run the exact
+    /// kernels CUDA runs on a machine without a GPU. Slow: for small shapes only.
+    /// </summary>
+    internal IlgpuBackend(string name, IlgpuGemm gemm, bool gpuShapedCpu)
+    {
+        NativeLibraries.Register();
+        Name = name;
+        (context, var device) = OpenDevice(name, gpuShapedCpu);
+        try
+        {
+            accelerator = device.CreateAccelerator(context);
+            stream = accelerator.CreateStream();
+            placeholder = accelerator.Allocate1D<float>(1);
+            // Small tiles and groups on ILGPU's CPU simulator (16 threads per group there), and on any device
+            // that cannot run 256-thread groups.
+            var isCpu = (accelerator.AcceleratorType == AcceleratorType.CPU && !gpuShapedCpu) || accelerator.MaxNumThreadsPerGroup < 256;
+            tile = isCpu ? default(Tile4).Size : default(Tile16).Size;
+            group = isCpu ? default(Group16).Size : default(Group256).Size;
+            if (isCpu) LoadKernels<Tile4, Group16>();
+            else LoadKernels<Tile16, Group256>();
+
+            // DEEPGPU_GEMM=cublas is a CUDA-only switch; other devices ignore it.
+            if (gemm == IlgpuGemm.Auto && accelerator is CudaAccelerator &&
+                string.Equals(Environment.GetEnvironmentVariable("DEEPGPU_GEMM"), "cublas", StringComparison.OrdinalIgnoreCase))
+            {
+                gemm = IlgpuGemm.CuBlas;
+            }
+            if (gemm == IlgpuGemm.CuBlas)
+            {
+                if (accelerator is not CudaAccelerator cuda) throw new DeepGpuException($"cuBLAS GEMM needs a CUDA device; this backend runs on {name}.");
+                try
+                {
+                    blas = new CuBlas(cuda) { Stream = (CudaStream)stream };
+                }
+                catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+                {
+                    throw new DeepGpuException(
+                        $"cuBLAS could not be loaded (set DEEPGPU_CUBLAS to the path of libcublas.so, tried libcublas.so.13): {e.Message}", e);
+                }
+            }
+            gemmMode = gemm;
+            DeviceName = accelerator.AcceleratorType == AcceleratorType.CPU
+                ? $"ILGPU CPU accelerator, a simulator ({accelerator.MaxNumThreadsPerGroup} threads per group)"
+                : accelerator.Name;
+        }
+        catch (Exception e)
+        {
+            DisposeDevice();
+            if (e is DeepGpuException) throw;
+            throw new DeepGpuException($"Could not start the {name} backend on {device.Name}: {e.Message}", e);
+        }
+    }
+
+    public override string Name { get; }
+
+    public override string DeviceName { get; }
+
+    /// <summary>The ILGPU accelerator, for diagnostics and benchmarks.</summary>
+    public Accelerator Accelerator => accelerator;
+
+    private static (Context, Device) OpenDevice(string name, bool gpuShapedCpu)
+    {
+        Context? ctx = null;
+        try
+        {
+            switch (name)
+            {
+                case "cuda":
+                    ctx = Context.Create(b => b.Cuda().EnableAlgorithms());
+                    if (ctx.GetCudaDevices().Count > 0) return (ctx, ctx.GetCudaDevice(0));
+                    throw new DeepGpuException("No CUDA device found: the NVIDIA driver (libcuda.so.1) is missing or reports no GPU.");
+                case "opencl":
+                    ctx = Context.Create(b => b.OpenCL().EnableAlgorithms());
+                    var devices = ctx.GetCLDevices();
+                    if (devices.Count == 0)
+                    {
+                        throw new DeepGpuException(
+                            "No OpenCL device found that ILGPU can use: none is installed, or each lacks OpenCL C 2.0 with the generic address space.");
+                    }
+                    foreach (var d in devices)
+                    {
+                        if (d.DeviceType == CLDeviceType.CL_DEVICE_TYPE_GPU) return (ctx, d);
+                    }
+                    return (ctx, devices[0]);
+                case "ilgpu-cpu":
+                    ctx = Context.Create(b => b.CPU(gpuShapedCpu ? CPUDevice.Nvidia : CPUDevice.Default).EnableAlgorithms());
+                    return (ctx, ctx.GetCPUDevice(0));
+                default:
+                    throw new DeepGpuException($"Unknown ILGPU backend '{name}': use cuda, opencl or ilgpu-cpu.");
+            }
+        }
+        catch (DeepGpuException)
+        {
+            ctx?.Dispose();
+            throw;
+        }
+        catch (Exception e)
+        {
+            ctx?.Dispose();
+            var what = name switch { "cuda" => "No CUDA device found", "opencl" => "No OpenCL device found", _ => "No ILGPU CPU device" };
+            throw new DeepGpuException($"{what}: {e.GetType().Name}: {e.Message}", e);
+        }
+    }
+
+    private ArrayView<T> View<T>(BufferView<T> view) where T : unmanaged
+    {
+        if (view.Buffer is null) throw new ArgumentException("The view has no buffer.");
+        if (view.Buffer is not IlgpuBuffer<T> buffer || !ReferenceEquals(buffer.Owner, this))
+        {
+            throw new ArgumentException($"A buffer of {view.Buffer.Owner} was passed to {this}.");
+        }
+        return buffer.ArrayView(view.Offset, view.Length);
+    }
+
+    /// <summary>A state view that may be empty: empty views become a never-read placeholder.</summary>
+    private ArrayView<float> StateView(BufferView<float> view) => view.Buffer is null || view.Length == 0 ? placeholder.View : View(view);
+
+    private static int Blocks(int count, int size) => (count + size - 1) / size;
+
+    private static void Require(bool condition, string message)
+    {
+        if (!condition) throw new ArgumentException(message);
+    }
+
+    // ---- memory -------------------------------------------------------------------------------------
+
+    public override DeviceBuffer<T> Allocate<T>(int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        var memory = accelerator.Allocate1D<T>(Math.Max(1, length));
+        memory.MemSetToZero(stream);
+        return new IlgpuBuffer<T>(this, memory, length);
+    }
+
+    public override void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination)
+    {
+        Require(source.Length == destination.Length, $"Upload of {source.Length} elements into a view of {destination.Length}.");
+        if (source.Length == 0) return;
+        View(destination).CopyFromCPU(stream, source);
+        // The copy may read the host span after returning (OpenCL); the span is only valid during this call.
+        stream.Synchronize();
+    }
+
+    public override void Download<T>(BufferView<T> source, Span<T> destination)
+    {
+        Require(source.Length == destination.Length, $"Download of {source.Length} elements into a span of {destination.Length}.");
+        stream.Synchronize();
+        if (source.Length == 0) return;
+        View(source).CopyToCPU(stream, destination);
+        stream.Synchronize();
+    }
+
+    public override void Synchronize() => stream.Synchronize();
+
+    public override void Dispose()
+    {
+        if (disposed) return;
+        disposed = true;
+        DisposeDevice();
+    }
+
+    private void DisposeDevice()
+    {
+        try
+        {
+            stream?.Synchronize();
+        }
+        catch (Exception)
+        {
+            // A failed device cannot be drained; release what we hold anyway.
+        }
+        blas?.Dispose();
+        placeholder?.Dispose();
+        stream?.Dispose();
+        accelerator?.Dispose();
+        context?.Dispose();
+    }
+}
