@@ -1,5 +1,6 @@
 using System.Text.Json;
 using DeepGpu.Cli;
+using DeepGpu.Tests.TestSupport;
 
 namespace DeepGpu.Tests.Cli;
 
@@ -79,10 +80,9 @@ public sealed class CliTests
         AssertUserError(2, r, "/nonexistent/mnist");
     }
 
-    [Fact]
+    [WithoutDeviceFact("cuda")]
     public void Cuda_without_a_gpu_is_a_clear_error()
     {
-        if (DeepGpu.Backends.BackendFactory.Probe().Any(d => d.Backend == "cuda" && d.Accepted)) return; // a machine with CUDA trains instead
         var r = Run("train", "--backend", "cuda", "--epochs", "1");
         AssertUserError(2, r, "CUDA");
     }
@@ -94,5 +94,18 @@ public sealed class CliTests
         Assert.Equal(0, r.Code);
         Assert.Contains("cpu", r.Out);
         Assert.Contains("auto:", r.Out);
+    }
+
+    [Fact]
+    public void Check_runs_every_op_on_the_cpu_and_passes()
+    {
+        var r = Run("check", "--backend", "cpu");
+        Assert.True(r.Code == 0, r.Out + r.Err);
+        foreach (var op in new[] { "gemm", "convolution forward+backward", "max-pooling", "batchnorm", "dropout", "adam", "small convnet" })
+        {
+            Assert.Contains(op, r.Out);
+        }
+        Assert.Contains("cpu: ", r.Out);
+        Assert.Contains(" 0 failed", r.Out);
     }
 }

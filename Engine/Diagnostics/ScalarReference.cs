@@ -1,13 +1,13 @@
 using DeepGpu.Backends;
 using DeepGpu.Kernels;
 
-namespace DeepGpu.Tests.Ops;
+namespace DeepGpu.Diagnostics;
 
 /// <summary>
 /// Plain scalar references for every backend op: simple loops with double accumulation, written from the
 /// contract in Backend.cs (not from any backend). Arrays are row-major; images NCHW.
 /// </summary>
-public static class Reference
+public static class ScalarReference
 {
     public static float[] Gemm(bool transposeA, bool transposeB, int m, int n, int k, float alpha, float[] a, float[] b, float beta, float[] c)
     {
