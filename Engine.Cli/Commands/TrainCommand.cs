@@ -32,16 +32,21 @@ internal sealed class TrainCommand : ICommand
           --backend B         auto (default), cuda, opencl, ilgpu-cpu, cpu
           --data DIR          MNIST-format IDX folder (default: $DEEPGPU_DATA, ~/.cache/deepgpu/mnist, then the embedded sample)
           --download          allow downloading the full MNIST into ~/.cache/deepgpu/mnist when no data is found
+          --out FILE          save the trained model (.safetensors) when training ends
+          --checkpoint DIR    save a checkpoint (model and optimizer state) after every epoch
+          --resume DIR        continue from the last complete epoch in DIR up to --epochs; the network,
+                              optimizer, batch, seed and regularisation come from the checkpoint
           --json              print one JSON object per epoch and a final summary instead of progress bars
         examples:
           deepgpu train
           deepgpu train --model mlp --hidden 100,100 --epochs 5 --json
-          deepgpu train --model simple-convnet --backend cuda --data ~/mnist
+          deepgpu train --model simple-convnet --backend cuda --data ~/mnist --out convnet.safetensors
+          deepgpu train --model mlp --epochs 20 --checkpoint runs/mlp   (then --resume runs/mlp after a stop)
 
         """;
 
     private static readonly HashSet<string> ValueOptions =
-        [.. NetworkOptions.Values, "optimizer", "lr", "weight-decay", "epochs", "batch", "seed", "backend", "data"];
+        [.. NetworkOptions.Values, "optimizer", "lr", "weight-decay", "epochs", "batch", "seed", "backend", "data", "out", "checkpoint", "resume"];
     private static readonly HashSet<string> FlagOptions = [.. NetworkOptions.Flags, "augment", "download", "json"];
 
     public int Run(IReadOnlyList<string> args, Console2 console)
@@ -62,24 +67,58 @@ internal sealed class TrainCommand : ICommand
             throw new UsageException($"--optimizer must be one of {string.Join(", ", Optimizer.Names)}, not '{optimizerName}'.");
         }
 
+        var resume = a.Value("resume");
+        if (resume is not null)
+        {
+            var fixedByCheckpoint = new[] { "model", "hidden", "activation", "init", "dropout", "optimizer", "lr", "weight-decay", "batch", "seed" }
+                .Where(o => a.Value(o) is not null).Select(o => "--" + o).Concat(a.Flag("batchnorm") ? ["--batchnorm"] : []).Concat(a.Flag("augment") ? ["--augment"] : []).ToList();
+            if (fixedByCheckpoint.Count > 0) throw new UsageException($"{string.Join(", ", fixedByCheckpoint)} cannot change when resuming: the checkpoint fixes them.");
+        }
+        var output = a.Value("out");
+        if (output is not null && Directory.Exists(output)) throw new UsageException($"--out {output} is a directory; give a file name such as model.safetensors.");
+
         var data = Mnist.Load(new MnistOptions { DataDir = a.Value("data"), AllowDownload = a.Flag("download") });
         info.WriteLine($"data: {data.Description}");
-        var spec = NetworkOptions.Build(a, data.Train.SampleShape.ToArray(), data.Train.Classes);
-        var (defaultOptimizer, defaultLr) = Networks.DefaultOptimizer(spec.Name ?? "");
-        using var optimizer = Optimizer.Create(optimizerName ?? defaultOptimizer, lr ?? (optimizerName is null ? defaultLr : null));
-
         using var backend = CreateBackend(backendName, info);
-        using var model = Model.Create(spec, backend, seed);
-        info.WriteLine($"model: {spec.Name ?? "custom"}, {model.Network.ParameterCount:N0} parameters; {optimizer}; batch {batch}; {epochs} epochs");
 
-        var trainer = new Trainer(model, optimizer, new TrainerOptions
+        Model model;
+        Optimizer optimizer;
+        TrainerOptions options;
+        var completed = 0;
+        if (resume is not null)
         {
-            Epochs = epochs,
-            BatchSize = batch,
-            Seed = seed,
-            WeightDecay = weightDecay,
-            Augment = a.Flag("augment") ? new AugmentOptions() : null,
-        });
+            (model, optimizer, completed, var metadata) = Checkpoint.Load(resume, backend);
+            options = JsonSerializer.Deserialize<TrainerOptions>(metadata.GetValueOrDefault("trainer") ?? "{}", CliJson.Options)! with { Epochs = epochs };
+            info.WriteLine($"resuming {Path.Combine(resume, Checkpoint.FileName)} after epoch {completed} of {epochs}");
+            if (completed >= epochs) throw new DeepGpuException($"The checkpoint in {resume} already holds {completed} epochs; ask for more with --epochs.");
+        }
+        else
+        {
+            var chosen = NetworkOptions.Build(a, data.Train.SampleShape.ToArray(), data.Train.Classes);
+            var (defaultOptimizer, defaultLr) = Networks.DefaultOptimizer(chosen.Name ?? "");
+            optimizer = Optimizer.Create(optimizerName ?? defaultOptimizer, lr ?? (optimizerName is null ? defaultLr : null));
+            model = Model.Create(chosen, backend, seed);
+            options = new TrainerOptions
+            {
+                Epochs = epochs,
+                BatchSize = batch,
+                Seed = seed,
+                WeightDecay = weightDecay,
+                Augment = a.Flag("augment") ? new AugmentOptions() : null,
+            };
+        }
+        using var modelScope = model;
+        using var optimizerScope = optimizer;
+        var spec = model.Spec;
+        info.WriteLine($"model: {spec.Name ?? "custom"}, {model.Network.ParameterCount:N0} parameters; {optimizer}; batch {options.BatchSize}; {epochs} epochs");
+
+        var trainer = new Trainer(model, optimizer, options) { CompletedEpochs = completed };
+        var checkpointDir = a.Value("checkpoint") ?? resume;
+        if (checkpointDir is not null)
+        {
+            var trainerJson = JsonSerializer.Serialize(options with { Epochs = 0 }, CliJson.Options);
+            trainer.AfterEpoch = epoch => Checkpoint.Save(checkpointDir, model, optimizer, epoch, new Dictionary<string, string> { ["trainer"] = trainerJson });
+        }
         using var cancel = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
@@ -95,6 +134,11 @@ internal sealed class TrainCommand : ICommand
         {
             Console.CancelKeyPress -= onCancel;
         }
+        if (output is not null)
+        {
+            model.Save(output);
+            info.WriteLine($"saved {output}");
+        }
         var last = model.History[^1];
         if (json)
         {
@@ -105,7 +149,7 @@ internal sealed class TrainCommand : ICommand
                 backend = backend.Name,
                 device = backend.DeviceName,
                 epochs,
-                batch,
+                batch = options.BatchSize,
                 optimizer = optimizer.Name,
                 learningRate = optimizer.LearningRate,
                 trainLoss = last.TrainLoss,

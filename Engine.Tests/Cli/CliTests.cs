@@ -109,3 +109,53 @@ public sealed class CliTests
         Assert.Contains(" 0 failed", r.Out);
     }
 }
+
+public sealed class CliTrainingFileTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("deepgpu-cli").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static JsonElement Final(string stdout)
+    {
+        using var doc = JsonDocument.Parse(stdout.Trim().Split('\n')[^1]);
+        return doc.RootElement.Clone();
+    }
+
+    [Fact]
+    public void Resume_from_a_checkpoint_continues_like_an_uninterrupted_run()
+    {
+        string[] common = ["train", "--model", "mlp", "--hidden", "24", "--dropout", "0.2", "--optimizer", "adam", "--backend", "cpu", "--json", "--batch", "250"];
+        var whole = CliTests.Run([.. common, "--epochs", "2", "--out", Path.Combine(_dir, "whole.safetensors")]);
+        Assert.True(whole.Code == 0, whole.Err);
+        var ckpt = Path.Combine(_dir, "ckpt");
+        var first = CliTests.Run([.. common, "--epochs", "1", "--checkpoint", ckpt]);
+        Assert.True(first.Code == 0, first.Err);
+        Assert.True(File.Exists(Path.Combine(ckpt, "checkpoint.safetensors")));
+        var resumed = CliTests.Run("train", "--resume", ckpt, "--epochs", "2", "--backend", "cpu", "--json", "--out", Path.Combine(_dir, "resumed.safetensors"));
+        Assert.True(resumed.Code == 0, resumed.Err);
+        Assert.Equal(Final(whole.Out).GetProperty("trainLoss").GetDouble(), Final(resumed.Out).GetProperty("trainLoss").GetDouble());
+        Assert.Equal(Final(whole.Out).GetProperty("testAccuracy").GetDouble(), Final(resumed.Out).GetProperty("testAccuracy").GetDouble());
+        using var backend = new DeepGpu.Backends.Cpu.CpuBackend();
+        using var a = DeepGpu.Models.Model.Load(Path.Combine(_dir, "whole.safetensors"), backend);
+        using var b = DeepGpu.Models.Model.Load(Path.Combine(_dir, "resumed.safetensors"), backend);
+        Assert.Equal(a.GetParameters(), b.GetParameters());
+        Assert.Equal(2, b.History.Count);
+    }
+
+    [Fact]
+    public void Resume_refuses_options_the_checkpoint_fixes()
+    {
+        var r = CliTests.Run("train", "--resume", _dir, "--lr", "0.5");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("--lr cannot change when resuming", r.Err);
+    }
+
+    [Fact]
+    public void Resume_without_a_checkpoint_is_one_sentence()
+    {
+        var r = CliTests.Run("train", "--resume", _dir, "--backend", "cpu");
+        Assert.Equal(2, r.Code);
+        Assert.Contains("No checkpoint to resume from", r.Err);
+    }
+}

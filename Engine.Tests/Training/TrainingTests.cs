@@ -75,7 +75,7 @@ public sealed class TrainingTests
                 first.AfterEpoch = epoch => Checkpoint.Save(dir, model, adam, epoch);
                 first.Fit(SmallTrain, SmallTest);
             }
-            var (resumed, optimizer, epoch) = Checkpoint.Load(dir, backend);
+            var (resumed, optimizer, epoch, _) = Checkpoint.Load(dir, backend);
             using (resumed)
             using (optimizer)
             {

@@ -16,9 +16,11 @@ public static class Checkpoint
     public const string FileName = "checkpoint.safetensors";
 
     /// <summary>Saves the state after <paramref name="epoch"/> completed epochs.</summary>
-    public static void Save(string directory, Model model, Optimizer optimizer, int epoch)
+    /// <param name="extra">More metadata to keep (the trainer's settings, say).</param>
+    public static void Save(string directory, Model model, Optimizer optimizer, int epoch, IReadOnlyDictionary<string, string>? extra = null)
     {
         var metadata = model.Metadata();
+        foreach (var (k, v) in extra ?? new Dictionary<string, string>()) metadata[k] = v;
         metadata["epoch"] = epoch.ToString(CultureInfo.InvariantCulture);
         metadata["optimizer"] = JsonSerializer.Serialize(new OptimizerRecord(optimizer.Name, optimizer.LearningRate, optimizer.Steps));
         var tensors = model.Tensors();
@@ -32,7 +34,7 @@ public static class Checkpoint
     }
 
     /// <summary>Loads a checkpoint: the model, its optimizer with restored state, and the epochs completed.</summary>
-    public static (Model Model, Optimizer Optimizer, int Epoch) Load(string directory, Backend backend)
+    public static (Model Model, Optimizer Optimizer, int Epoch, IReadOnlyDictionary<string, string> Metadata) Load(string directory, Backend backend)
     {
         var path = Path.Combine(directory, FileName);
         if (!File.Exists(path)) throw new DeepGpuException($"No checkpoint to resume from: {path} does not exist.");
@@ -55,7 +57,7 @@ public static class Checkpoint
             }
             backend.Upload<float>(t.Data, optimizer.State[i]);
         }
-        return (model, optimizer, epoch);
+        return (model, optimizer, epoch, metadata);
     }
 
     private sealed record OptimizerRecord(string Name, float LearningRate, long Steps);
