@@ -13,6 +13,7 @@ public sealed class Plan : IDisposable
     private readonly List<IDisposable> _owned = [];
     private readonly List<Layer> _layers;
     private readonly Backend _backend;
+    private readonly Dictionary<Layer, BufferView<float>> _outputs = [];
 
     /// <summary>Compiles <paramref name="network"/> for <paramref name="batch"/> samples.</summary>
     /// <param name="withLabels">Allocates labels and loss buffers for training and scoring; false for pure inference.</param>
@@ -59,6 +60,7 @@ public sealed class Plan : IDisposable
                 AllocateFloat = n => Own(backend.Allocate<float>(n)),
                 AllocateInt = n => Own(backend.Allocate<int>(n)),
             });
+            _outputs[layer] = y;
             x = y;
             dx = dy;
         }
@@ -86,8 +88,19 @@ public sealed class Plan : IDisposable
     /// <summary>Queues the forward pass. With labels, adds the batch's mean loss and correct count to <see cref="Metrics"/>.</summary>
     public void Forward(PassInfo pass)
     {
-        foreach (var layer in _layers) layer.Forward(pass);
+        if (RoundToHalf) _backend.RoundToHalf(Input);
+        foreach (var layer in _layers)
+        {
+            layer.Forward(pass);
+            if (RoundToHalf && !layer.IsView) _backend.RoundToHalf(_outputs[layer]);
+        }
     }
+
+    /// <summary>
+    /// Half-precision inference (book ch.8): the input and every layer's output are rounded to 16-bit floats
+    /// as they are made (the caller rounds the weights).
+    /// </summary>
+    public bool RoundToHalf { get; set; }
 
     /// <summary>Queues the backward pass of the last training forward, writing every parameter's gradient.</summary>
     public void Backward()

@@ -64,10 +64,36 @@ public sealed partial class Model : IDisposable
     {
         if (!_plans.TryGetValue((batch, withLabels), out var plan))
         {
-            plan = new Plan(Network, Backend, batch, Parameters, Gradients, State, withLabels);
+            plan = new Plan(Network, Backend, batch, Parameters, Gradients, State, withLabels) { RoundToHalf = HalfPrecision };
             _plans[(batch, withLabels)] = plan;
         }
         return plan;
+    }
+
+    private float[]? _fullPrecision;
+
+    /// <summary>
+    /// Half-precision inference (book ch.8): weights, inputs and activations rounded to 16-bit floats. Setting it
+    /// back to false restores the exact weights. Not for training.
+    /// </summary>
+    public bool HalfPrecision
+    {
+        get => _fullPrecision is not null;
+        set
+        {
+            if (value == HalfPrecision) return;
+            if (value)
+            {
+                _fullPrecision = GetParameters();
+                Backend.RoundToHalf(Parameters);
+            }
+            else
+            {
+                SetParameters(_fullPrecision);
+                _fullPrecision = null;
+            }
+            foreach (var plan in _plans.Values) plan.RoundToHalf = value;
+        }
     }
 
     /// <summary>Reads the parameters to the host.</summary>
@@ -160,5 +186,6 @@ public sealed partial class Model : IDisposable
         Parameters.Dispose();
         Gradients.Dispose();
         State.Dispose();
+        _ownedBackend?.Dispose();
     }
 }
