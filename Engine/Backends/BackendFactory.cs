@@ -68,12 +68,12 @@ public static class BackendFactory
     {
         var devices = Probe();
         var cuda = devices.FirstOrDefault(d => d.Backend == "cuda" && d.Accepted);
-        if (cuda is not null) return ("cuda", $"found the CUDA device {cuda.Name}.");
+        if (cuda is not null) return ("cuda", $"found the CUDA device {cuda.Name}");
         var openCl = devices.FirstOrDefault(d => d.Backend == "opencl" && d.Accepted && d.IsGpu);
-        if (openCl is not null) return ("opencl", $"no CUDA device; found the OpenCL GPU {openCl.Name}.");
-        var rejected = devices.Where(d => !d.Accepted && d.Backend is "cuda" or "opencl").Select(d => $"{d.Name}: {d.Reason}");
+        if (openCl is not null) return ("opencl", $"no CUDA device; found the OpenCL GPU {openCl.Name}");
+        var rejected = devices.Where(d => !d.Accepted && d.Backend is "cuda" or "opencl").Select(d => $"{d.Name}: {d.Reason.TrimEnd('.')}");
         var detail = string.Join("; ", rejected);
-        return ("cpu", "no CUDA device and no usable OpenCL GPU" + (detail.Length > 0 ? $" ({detail})." : "."));
+        return ("cpu", "no CUDA device and no usable OpenCL GPU" + (detail.Length > 0 ? $" ({detail})" : ""));
     }
 
     /// <summary>Every device found (CUDA, OpenCL, ILGPU's CPU accelerator, the managed cpu), with why each is or isn't usable.</summary>
