@@ -24,6 +24,7 @@ public static class CommandLine
         new DevicesCommand(),
         new CheckCommand(),
         new BenchCommand(),
+        new ExportCommand(),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
