@@ -25,6 +25,7 @@ public static class CommandLine
         new CheckCommand(),
         new BenchCommand(),
         new PredictCommand(),
+        new ExportCommand(),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
