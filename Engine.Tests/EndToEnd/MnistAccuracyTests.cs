@@ -38,4 +38,12 @@ public sealed class MnistAccuracyTests(ITestOutputHelper output)
     [SharedDataFact]
     public void Mlp_100_100_reaches_92_percent_in_5_epochs() =>
         Assert.True(TrainAndScore(Networks.Mlp([100, 100]), Optimizer.Sgd(0.1f), 5) >= 0.92);
+
+    [SharedDataFact]
+    public void Simple_convnet_reaches_96_5_percent_in_10_epochs() =>
+        Assert.True(TrainAndScore(Networks.SimpleConvNet(), Optimizer.Adam(0.001f), 10) >= 0.965);
+
+    [SharedDataFact]
+    public void Deep_convnet_reaches_97_8_percent_in_10_epochs() =>
+        Assert.True(TrainAndScore(Networks.DeepConvNet(), Optimizer.Adam(0.001f), 10) >= 0.978);
 }
