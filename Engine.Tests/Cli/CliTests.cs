@@ -143,6 +143,45 @@ public sealed class CliTrainingFileTests : IDisposable
         Assert.Equal(2, b.History.Count);
     }
 
+    [Theory]
+    [InlineData("""[{"type":"affine","outputs":50},{"type":"convolution","filters":3,"size":3},{"type":"softmax-with-loss"}]""", "Layer convolution1 needs an image input [C, H, W] but gets [50]")]
+    [InlineData("""[{"type":"affine","outputs":5},{"type":"softmax-with-loss"}]""", "Layer softmax1 gets [5] scores but the data has 10 classes")]
+    [InlineData("""[{"type":"convolution","filters":3,"size":30},{"type":"softmax-with-loss"}]""", "Layer convolution1 has a 30x30 kernel (pad 0) that does not fit its input [1x28x28]")]
+    [InlineData("""[{"type":"dense","outputs":5},{"type":"softmax-with-loss"}]""", "missing or unknown \"type\"")]
+    [InlineData("""[{"type":"affine","outputs":10,"colour":5},{"type":"softmax-with-loss"}]""", "'colour' is not an option")]
+    [InlineData("""[{"type":"affine","outputs":10}]""", "must be a loss layer")]
+    [InlineData("""not json""", "is not valid")]
+    public void A_bad_network_spec_names_what_is_wrong(string json, string expected)
+    {
+        var path = Path.Combine(_dir, "net.json");
+        File.WriteAllText(path, json);
+        var r = CliTests.Run("train", "--model", path, "--backend", "cpu", "--epochs", "1");
+        Assert.Equal(2, r.Code);
+        Assert.Contains(expected, r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+    }
+
+    [Fact]
+    public void A_network_spec_file_trains()
+    {
+        var path = Path.Combine(_dir, "net.json");
+        File.WriteAllText(path, """
+            [
+              {"type": "convolution", "filters": 4, "size": 3, "pad": 1, "init": {"kind": "he"}},
+              {"type": "relu"},
+              {"type": "pooling", "size": 2, "stride": 2, "mode": "average"},
+              {"type": "affine", "outputs": 10},
+              {"type": "softmax-with-loss"}
+            ]
+            """);
+        var r = CliTests.Run("train", "--model", path, "--backend", "cpu", "--epochs", "1", "--json", "--out", Path.Combine(_dir, "net.safetensors"));
+        Assert.True(r.Code == 0, r.Err);
+        Assert.True(Final(r.Out).GetProperty("testAccuracy").GetDouble() > 0.8);
+        using var backend = new DeepGpu.Backends.Cpu.CpuBackend();
+        using var model = DeepGpu.Models.Model.Load(Path.Combine(_dir, "net.safetensors"), backend);
+        Assert.Equal(5, model.Spec.Layers.Count);
+    }
+
     [Fact]
     public void Resume_refuses_options_the_checkpoint_fixes()
     {

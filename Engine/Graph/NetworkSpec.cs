@@ -33,6 +33,8 @@ public sealed record NetworkSpec
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // A misspelt option must not be silently ignored.
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         WriteIndented = false,
     };
 
@@ -67,6 +69,8 @@ public sealed record NetworkSpec
 
     private static string FirstSentence(string message)
     {
+        var unknown = System.Text.RegularExpressions.Regex.Match(message, "The JSON property '([^']+)' could not be mapped");
+        if (unknown.Success) return $"'{unknown.Groups[1].Value}' is not an option of that layer (or of the spec).";
         var cut = message.IndexOf(". ", StringComparison.Ordinal);
         var s = cut > 0 ? message[..cut] : message.TrimEnd('.');
         return s.Contains("type discriminator", StringComparison.OrdinalIgnoreCase) || s.Contains("'type'", StringComparison.Ordinal)
