@@ -26,6 +26,8 @@ public static class CommandLine
         new BenchCommand(),
         new PredictCommand(),
         new ExportCommand(),
+        new ExperimentCommand(),
+        new TuneCommand(),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
