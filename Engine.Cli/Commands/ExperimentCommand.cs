@@ -73,6 +73,7 @@ internal sealed class ExperimentCommand : ICommand
         var o = console.Out;
         o.WriteLine(result.Title);
         foreach (var line in Summarize(result, name == "overfit" && data.TestIsHeldOut)) o.WriteLine("  " + line);
+        foreach (var note in result.Notes) o.WriteLine($"note: {note}");
         o.WriteLine($"lesson: {result.Lesson}");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {csv}{(chart is null ? "" : " and " + chart)} ({seconds:F1} s on {backend.Name})"));
         return 0;

@@ -99,7 +99,7 @@ internal sealed class TuneCommand : ICommand
         {
             var t = shown[i];
             o.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"{i + 1,4}  {t.ValidationAccuracy,7:P1}  {t.TrainAccuracy,9:P1}  {t.LearningRate,13:E2}  {t.WeightDecay,12:E2}  {t.Index + 1,5}{(t.Diverged ? "  diverged" : "")}"));
+                $"{i + 1,4}  {t.ValidationAccuracy,7:P1}  {t.TrainAccuracy,9:P1}  {t.LearningRate,13:0.00E+00}  {t.WeightDecay,12:0.00E+00}  {t.Index + 1,5}{(t.Diverged ? "  diverged" : "")}"));
         }
         return 0;
     }
@@ -122,6 +122,6 @@ internal sealed class TuneCommand : ICommand
     private sealed class TrialProgress(TextWriter err, int total) : IProgress<Trial>
     {
         public void Report(Trial t) => err.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"trial {t.Index + 1}/{total}: validation accuracy {t.ValidationAccuracy:P1}, lr {t.LearningRate:E2}, weight decay {t.WeightDecay:E2}{(t.Diverged ? " (diverged)" : "")}"));
+            $"trial {t.Index + 1}/{total}: validation accuracy {t.ValidationAccuracy:P1}, lr {t.LearningRate:0.00E+00}, weight decay {t.WeightDecay:0.00E+00}{(t.Diverged ? " (diverged)" : "")}"));
     }
 }

@@ -94,6 +94,7 @@ public static class BookExperiments
         var data = Subset(train, options.TrainSize ?? 1000, "batchnorm");
         var epochs = Epochs(options, 20);
         var curves = new List<Curve>();
+        var notes = new List<string>();
         foreach (var std in Scales(options.Scales))
         {
             var group = "std " + Format(std);
@@ -104,15 +105,34 @@ public static class BookExperiments
                 using var model = Model.Create(spec, backend, options.Seed);
                 using var optimizer = Optimizer.Sgd(0.01f);
                 var trainer = new Trainer(model, optimizer, new TrainerOptions { Epochs = epochs, BatchSize = Math.Min(EpochBatchSize, data.Count), Seed = options.Seed });
-                // The "test" set of this run is the training subset itself: the book plots training accuracy, scored in inference mode.
-                var history = Fit(trainer, data, data);
                 var name = $"{group}, {(batchNorm ? "batch norm" : "no batch norm")}";
-                curves.Add(new Curve(name, history.Select(h => (double)h.Epoch).ToArray(), history.Select(h => h.TestAccuracy).ToArray(), group));
-                options.Progress?.Report($"{name}: train accuracy {history[^1].TestAccuracy.ToString("F3", CultureInfo.InvariantCulture)} after {epochs} epochs");
+                var accuracy = new List<double>();
+                try
+                {
+                    // The "test" set of this run is the training subset itself: the book plots training accuracy, scored in inference mode.
+                    accuracy.AddRange(Fit(trainer, data, data).Select(h => h.TestAccuracy));
+                }
+                catch (TrainingDivergedException)
+                {
+                    // A large scale without batch norm can overflow (the book's NumPy run carries on with NaN weights and
+                    // scores chance). The weights are NaN from here on and no SGD step can repair them, so the
+                    // remaining epochs score as the diverged net does.
+                    accuracy.AddRange(model.History.Select(h => h.TestAccuracy));
+                    var stopped = accuracy.Count + 1;
+                    var score = model.Evaluate(data).Accuracy;
+                    while (accuracy.Count < epochs) accuracy.Add(double.IsFinite(score) ? score : 0);
+                    notes.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"{name}: the loss overflowed in epoch {stopped}; from there the curve scores the diverged (NaN) weights, {accuracy[^1]:P0}."));
+                }
+                curves.Add(new Curve(name, Enumerable.Range(1, epochs).Select(e => (double)e).ToArray(), accuracy.ToArray(), group));
+                options.Progress?.Report($"{name}: train accuracy {accuracy[^1].ToString("F3", CultureInfo.InvariantCulture)} after {epochs} epochs");
             }
         }
         return new ExperimentResult("batchnorm", $"Batch normalisation ({data.Count} images, 784-100x5-10, SGD lr 0.01)", "epochs", "training accuracy", curves,
-            "Batch normalisation makes learning fast and far less sensitive to the initial weight scale; without it most scales learn slowly or not at all.");
+            "Batch normalisation makes learning fast and far less sensitive to the initial weight scale; without it most scales learn slowly or not at all.")
+        {
+            Notes = notes,
+        };
     }
 
     /// <summary>

@@ -62,6 +62,9 @@ public sealed class ExperimentResult
     /// <summary>What the book learns from the chart, in a sentence or two.</summary>
     public string Lesson { get; }
 
+    /// <summary>Things a reader of the curves should know, such as a run whose loss overflowed; empty when none.</summary>
+    public IReadOnlyList<string> Notes { get; init; } = [];
+
     /// <summary>The curve with this name.</summary>
     /// <exception cref="KeyNotFoundException">No curve has that name.</exception>
     public Curve this[string curve] => Curves.FirstOrDefault(c => c.Name == curve) ?? throw new KeyNotFoundException($"The {Name} result has no curve named {curve}.");

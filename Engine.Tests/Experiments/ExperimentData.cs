@@ -1,0 +1,12 @@
+using DeepGpu.Data;
+
+namespace DeepGpu.Tests.Experiments;
+
+/// <summary>The embedded MNIST sample, loaded once for the experiment tests (9000 training, 1000 held out).</summary>
+internal static class ExperimentData
+{
+    private static readonly Lazy<MnistData> Sample = new(() => Mnist.LoadEmbeddedSample());
+
+    public static Dataset Train => Sample.Value.Train;
+    public static Dataset Test => Sample.Value.Test;
+}
