@@ -35,6 +35,15 @@ internal sealed class ExperimentCommand : ICommand
         ["out", "iterations", "epochs", "train-size", "test-size", "scales", "seed", "backend", "data"];
     private static readonly HashSet<string> FlagOptions = [];
 
+    // Options that size only some experiments: naming one for another experiment is a mistake, not a no-op.
+    private static readonly (string Option, string[] Experiments)[] OptionScope =
+    [
+        ("iterations", ["optimizers", "init"]),
+        ("epochs", ["batchnorm", "overfit"]),
+        ("scales", ["batchnorm"]),
+        ("test-size", ["overfit"]),
+    ];
+
     public int Run(IReadOnlyList<string> args, Console2 console)
     {
         var a = new Arguments(args, ValueOptions, FlagOptions);
@@ -44,6 +53,13 @@ internal sealed class ExperimentCommand : ICommand
         if (!BookExperiments.Names.Contains(name))
         {
             throw new UsageException($"There is no experiment '{name}'; choose one of {string.Join(", ", BookExperiments.Names)}.");
+        }
+        foreach (var (option, experiments) in OptionScope)
+        {
+            if (a.Value(option) is not null && !experiments.Contains(name))
+            {
+                throw new UsageException($"--{option} applies to {string.Join(" and ", experiments)}, not {name}.");
+            }
         }
         var outDir = a.Text("out", "experiments");
         if (File.Exists(outDir)) throw new UsageException($"--out {outDir} is a file; give a directory.");
