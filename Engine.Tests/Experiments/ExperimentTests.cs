@@ -56,6 +56,9 @@ public sealed class ExperimentTests
         var c = BookExperiments.Init(ExperimentData.Train, backend, options with { Seed = 2 });
         Assert.Equal(a["he"].Y, b["he"].Y);
         Assert.NotEqual(a["he"].Y, c["he"].Y);
+        // The optimizers' SGD run is the init comparison's He run: same net, seed, learning rate and batches.
+        var optimizers = BookExperiments.Optimizers(ExperimentData.Train, backend, options);
+        Assert.Equal(a["he"].Y, optimizers["sgd"].Y);
     }
 
     [Fact]
