@@ -97,6 +97,22 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Bench_prints_one_json_object_per_figure()
+    {
+        var r = Run("bench", "--backend", "cpu", "--json", "--budget", "0.05");
+        Assert.True(r.Code == 0, r.Err);
+        var lines = r.Out.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal([256, 512, 1024], lines.Where(l => l.GetProperty("kind").GetString() == "gemm").Select(l => l.GetProperty("n").GetInt32()));
+        Assert.All(lines.Where(l => l.GetProperty("kind").GetString() == "gemm"), l => Assert.True(l.GetProperty("gflops").GetDouble() > 0));
+        var train = lines.Where(l => l.GetProperty("kind").GetString() == "train").ToList();
+        Assert.Equal(["two-layer", "mlp", "simple-convnet", "deep-convnet"], train.Select(l => l.GetProperty("model").GetString()));
+        Assert.All(train, l => Assert.Equal(100, l.GetProperty("batch").GetInt32()));
+        var infer = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "infer");
+        Assert.Equal(1000, infer.GetProperty("batch").GetInt32());
+        Assert.True(infer.GetProperty("imagesPerSecond").GetDouble() > 0);
+    }
+
+    [Fact]
     public void Check_runs_every_op_on_the_cpu_and_passes()
     {
         var r = Run("check", "--backend", "cpu");

@@ -66,11 +66,15 @@ public static class QuickBench
         var values = Enumerable.Range(0, n * n).Select(i => (i % 17) * 0.01f).ToArray();
         backend.Upload<float>(values, a);
         backend.Upload<float>(values, b);
-        // Enough calls per timed run that small sizes are not all launch overhead.
-        var calls = Math.Max(1, (int)(2e8 / (2.0 * n * n * n)));
+        void Once() => backend.Gemm(false, false, n, n, n, 1f, a, b, 0f, c);
+        // Enough calls per timed run that small sizes are not all launch overhead, judged from one call.
+        var clock = Stopwatch.StartNew();
+        Once();
+        backend.Synchronize();
+        var calls = Math.Clamp((int)(0.02 / clock.Elapsed.TotalSeconds), 1, 1000);
         var seconds = MedianSeconds(backend, () =>
         {
-            for (var i = 0; i < calls; i++) backend.Gemm(false, false, n, n, n, 1f, a, b, 0f, c);
+            for (var i = 0; i < calls; i++) Once();
         }, warmup: 1, repeats);
         return new BenchFigure(backend.Name, "gemm", $"{n}x{n}x{n}", n, 2.0 * n * n * n * calls / seconds / 1e9, "GFLOP/s");
     }
