@@ -14,6 +14,7 @@ internal sealed class FiltersCommand : ICommand
           --out FILE        the PNG to write (default: MODEL's name with .filters.png)
           --scale N         screen pixels per filter pixel (default 8)
           --columns N       filters per row (default 8, as the book)
+          --gap N           white pixels between filters (default 2)
           --all-channels    every input channel of each filter, one filter per row (default: channel 0)
         Each filter is scaled to its own range: its smallest weight black, its largest white.
         example:
@@ -23,11 +24,12 @@ internal sealed class FiltersCommand : ICommand
 
     public int Run(IReadOnlyList<string> args, Console2 console)
     {
-        var a = new Arguments(args, new HashSet<string> { "out", "scale", "columns" }, new HashSet<string> { "all-channels" });
+        var a = new Arguments(args, new HashSet<string> { "out", "scale", "columns", "gap" }, new HashSet<string> { "all-channels" });
         if (a.Positionals.Count == 0) throw new UsageException("Give the model file whose filters to draw.");
         if (a.Positionals.Count > 1) throw new UsageException($"Unexpected argument '{a.Positionals[1]}'.");
         var scale = a.PositiveInt("scale", 8);
         var columns = a.PositiveInt("columns", 8);
+        var gap = a.PositiveInt("gap", 2);
         if (scale > 64) throw new UsageException($"--scale must be at most 64, not {scale}.");
         var modelPath = a.Positionals[0];
         var output = a.Value("out") ?? Path.ChangeExtension(modelPath, null) + ".filters.png";
@@ -44,7 +46,7 @@ internal sealed class FiltersCommand : ICommand
         var weights = model.GetParameters().AsSpan(slot.Offset, slot.Length);
         var images = ImageGrid.Filters(weights, f, c, kh, kw, allChannels);
         var perRow = allChannels ? c : columns;
-        var (width, height) = ImageGrid.Png(output, images, kw, kh, perRow, scale, gap: 1, background: 1f);
+        var (width, height) = ImageGrid.Png(output, images, kw, kh, perRow, scale, gap, background: 1f);
         console.Out.WriteLine($"{slot.FullName}: {f} filters of {c}x{kh}x{kw}{(allChannels || c == 1 ? "" : " (channel 0)")} -> {output} ({width}x{height} pixels)");
         return 0;
     }

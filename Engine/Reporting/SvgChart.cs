@@ -239,6 +239,8 @@ public static class SvgChart
                 (lo, hi) = (lo - pad, hi + pad);
             }
             var step = NiceStep((hi - lo) / target);
+            // Whole numbers (epochs, iterations) get whole ticks: no "1.5 epochs".
+            if (step < 1 && list.Count > 0 && list.All(v => v == Math.Round(v)) && hi - lo >= 1) step = 1;
             var min = Math.Floor(lo / step + 1e-9) * step;
             var max = Math.Ceiling(hi / step - 1e-9) * step;
             var ticks = new List<double>();
