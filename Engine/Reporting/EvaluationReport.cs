@@ -141,6 +141,7 @@ public static class EvaluationReport
             th, td { padding: 5px 10px; text-align: right; border-bottom: 1px solid var(--line); }
             th { color: var(--muted); font-weight: 600; font-size: 13px; }
             th:first-child, td:first-child { text-align: center; font-weight: 650; }
+            th.pair { text-align: left; padding-left: 40px; }
             td.bar { width: 34%; }
             .meter { position: relative; height: 10px; background: #eef2f7; border-radius: 5px; overflow: hidden; }
             .meter span { position: absolute; inset: 0 auto 0 0; background: var(--blue); border-radius: 5px; }
@@ -175,7 +176,7 @@ public static class EvaluationReport
 
         sb.Append("<div class=\"row\">\n<section>\n<h2>Confusion matrix</h2>\n<img src=\"confusion.svg\" alt=\"confusion matrix\">\n");
         sb.Append("<p class=\"note\">Rows are the true classes, columns the predicted ones; blue cells are right, red cells are mistakes, shaded by their share of the row.</p>\n</section>\n");
-        sb.Append("<section>\n<h2>Per class</h2>\n<table>\n<thead><tr><th>class</th><th>samples</th><th>precision</th><th></th><th>recall</th><th></th></tr></thead>\n<tbody>\n");
+        sb.Append("<section>\n<h2>Per class</h2>\n<table>\n<thead><tr><th>class</th><th>samples</th><th colspan=\"2\" class=\"pair\">precision</th><th colspan=\"2\" class=\"pair\">recall</th></tr></thead>\n<tbody>\n");
         foreach (var c in e.PerClass)
         {
             sb.Append($"<tr><td>{H(c.Label)}</td><td>{c.Support.ToString("N0", CultureInfo.InvariantCulture)}</td>");

@@ -51,5 +51,5 @@ internal static class Svg
         $"font-family=\"{Font}\" role=\"img\">\n";
 
     /// <summary>Rough width of a text in pixels (there is no font measurement without a renderer).</summary>
-    public static double TextWidth(string text, double fontSize) => text.Length * fontSize * 0.56;
+    public static double TextWidth(string text, double fontSize) => text.Length * fontSize * 0.62;
 }

@@ -10,10 +10,10 @@ namespace DeepGpu.Reporting;
 /// </summary>
 public static class SvgChart
 {
-    private const double Width = 760, Height = 440;
+    private const double Width = 660, Height = 420;
 
     /// <summary>
-    /// A line chart of <paramref name="series"/>, 760x440 pixels, with the legend to the right of the plot.
+    /// A line chart of <paramref name="series"/>, 660x420 pixels (wider for long legends), with the legend to the right of the plot.
     /// </summary>
     /// <param name="title">Shown above the chart.</param>
     /// <param name="xLabel">Names the x axis, e.g. "epoch".</param>
@@ -28,17 +28,17 @@ public static class SvgChart
         ArgumentNullException.ThrowIfNull(yLabel);
         CheckSeries(series);
         var names = series.Select(s => s.Name).Distinct().ToList();
-        var legendWidth = names.Count == 0 ? 0 : 44 + names.Max(n => Svg.TextWidth(n, 12.5));
-        var width = Math.Max(Width, 420 + legendWidth);
+        var legendWidth = names.Count == 0 ? 0 : 44 + names.Max(n => Svg.TextWidth(n, 13.5));
+        var width = Math.Max(Width, 440 + legendWidth);
         var sb = new StringBuilder();
         sb.Append(Svg.Open(width, Height));
         sb.Append($"<title>{Svg.Escape(title)}</title>\n");
         sb.Append($"<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
-        sb.Append($"<text x=\"20\" y=\"30\" font-size=\"17\" font-weight=\"600\" fill=\"{Svg.Ink}\">{Svg.Escape(title)}</text>\n");
-        var plot = new Area(78, 52, width - 78 - 24 - legendWidth, Height - 52 - 62);
-        Plot(sb, plot, series, names, logY, new Style(12, 6, 8), ClipId(title, 0));
-        AxisTitles(sb, plot, xLabel, yLabel, 12.5, plot.Bottom + 46, 22);
-        Legend(sb, names, plot.Right + 24, plot.Top + 6);
+        sb.Append($"<text x=\"20\" y=\"30\" font-size=\"18\" font-weight=\"600\" fill=\"{Svg.Ink}\">{Svg.Escape(title)}</text>\n");
+        var plot = new Area(72, 54, width - 72 - 22 - legendWidth, Height - 54 - 64);
+        Plot(sb, plot, series, names, logY, new Style(13, 6, 7, 40), ClipId(title, 0));
+        AxisTitles(sb, plot, xLabel, yLabel, 14, plot.Bottom + 48, 22);
+        Legend(sb, names, plot.Right + 22, plot.Top + 8);
         sb.Append("</svg>\n");
         return sb.ToString();
     }
@@ -66,7 +66,7 @@ public static class SvgChart
             ArgumentNullException.ThrowIfNull(p, nameof(panels));
             CheckSeries(p.Series);
         }
-        const double panelW = 250, panelH = 190, left = 64, top = 84, gapX = 26, gapY = 42;
+        const double panelW = 250, panelH = 190, left = 64, top = 84, gapX = 50, gapY = 42;
         columns = Math.Max(1, Math.Min(columns, Math.Max(1, panels.Count)));
         var rows = (panels.Count + columns - 1) / columns;
         var names = panels.SelectMany(p => p.Series).Select(s => s.Name).Distinct().ToList();
@@ -76,7 +76,7 @@ public static class SvgChart
         sb.Append(Svg.Open(width, height));
         sb.Append($"<title>{Svg.Escape(title)}</title>\n");
         sb.Append("<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n");
-        sb.Append($"<text x=\"20\" y=\"30\" font-size=\"17\" font-weight=\"600\" fill=\"{Svg.Ink}\">{Svg.Escape(title)}</text>\n");
+        sb.Append($"<text x=\"20\" y=\"30\" font-size=\"18\" font-weight=\"600\" fill=\"{Svg.Ink}\">{Svg.Escape(title)}</text>\n");
         LegendRow(sb, names, 20, 54);
         for (var i = 0; i < panels.Count; i++)
         {
@@ -86,7 +86,7 @@ public static class SvgChart
             var plot = new Area(x, y + 20, panelW, panelH - 20 - 22);
             sb.Append($"<g class=\"panel\">\n");
             sb.Append($"<text x=\"{Svg.N(x + panelW / 2)}\" y=\"{Svg.N(y + 12)}\" text-anchor=\"middle\" font-size=\"12.5\" font-weight=\"600\" fill=\"{Svg.Ink}\">{Svg.Escape(panels[i].Title)}</text>\n");
-            Plot(sb, plot, panels[i].Series, names, logY, new Style(10, 4, 4), ClipId(title, i));
+            Plot(sb, plot, panels[i].Series, names, logY, new Style(10, 4, 4, 12), ClipId(title, i));
             sb.Append("</g>\n");
         }
         var gridArea = new Area(left, top, width - left - 20, height - top - 56);
@@ -124,7 +124,7 @@ public static class SvgChart
         public double Right => X + W;
     }
 
-    private readonly record struct Style(double FontSize, int XTicks, int YTicks);
+    private readonly record struct Style(double FontSize, int XTicks, int YTicks, int MaxMarkers);
 
     private static void Plot(StringBuilder sb, Area a, IReadOnlyList<Series> series, List<string> names, bool logY, Style style, string clip)
     {
@@ -170,7 +170,7 @@ public static class SvgChart
             }
             sb.Append($"<path class=\"series\" d=\"{d}\" stroke=\"{colour}\"><title>{Svg.Escape(s.Name)}</title></path>\n");
             // Few points: mark them, so a one-epoch history still shows a dot.
-            if (usable.Count <= 40)
+            if (usable.Count <= style.MaxMarkers)
             {
                 foreach (var (x, y) in usable) sb.Append($"<circle cx=\"{Svg.N(Px(x))}\" cy=\"{Svg.N(Py(y))}\" r=\"3\" fill=\"{colour}\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n");
             }
@@ -187,10 +187,10 @@ public static class SvgChart
 
     private static void Legend(StringBuilder sb, List<string> names, double x, double y)
     {
-        sb.Append("<g class=\"legend\" font-size=\"12.5\">\n");
+        sb.Append("<g class=\"legend\" font-size=\"13.5\">\n");
         for (var i = 0; i < names.Count; i++)
         {
-            var cy = y + i * 22;
+            var cy = y + i * 23;
             sb.Append($"<line x1=\"{Svg.N(x)}\" x2=\"{Svg.N(x + 22)}\" y1=\"{Svg.N(cy)}\" y2=\"{Svg.N(cy)}\" stroke=\"{Svg.Colour(i)}\" stroke-width=\"3\" stroke-linecap=\"round\"/>\n");
             sb.Append($"<text x=\"{Svg.N(x + 30)}\" y=\"{Svg.N(cy + 4.5)}\" fill=\"{Svg.Ink}\">{Svg.Escape(names[i])}</text>\n");
         }
