@@ -28,6 +28,8 @@ public static class CommandLine
         new ExportCommand(),
         new ExperimentCommand(),
         new TuneCommand(),
+        new EvalCommand(),
+        new FiltersCommand(),
     ];
 
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)

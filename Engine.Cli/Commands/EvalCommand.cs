@@ -1,0 +1,107 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using DeepGpu.Data;
+using DeepGpu.Models;
+using DeepGpu.Reporting;
+
+namespace DeepGpu.Cli.Commands;
+
+/// <summary>deepgpu eval: scores a saved model on the test (or validation) set, as text, JSON or a web page.</summary>
+internal sealed class EvalCommand : ICommand
+{
+    public string Name => "eval";
+    public string Summary => "score a model: accuracy, per-class precision/recall, confusion matrix, HTML report";
+    public string Usage => """
+        usage: deepgpu eval MODEL [options]
+          --data DIR        MNIST-format IDX folder (default: $DEEPGPU_DATA, ~/.cache/deepgpu/mnist, then the embedded sample)
+          --backend B       auto (default), cuda, opencl, ilgpu-cpu, cpu
+          --batch N         images per prediction batch (default 500)
+          --report DIR      also write DIR/index.html with training curves, the confusion matrix and the misclassified digits
+          --json            print one JSON object: accuracy, loss, perClass, confusion
+        The model is scored on the test set, or on the validation images held out of the training files when
+        there is no test set (as train does).
+        examples:
+          deepgpu eval model.safetensors
+          deepgpu eval model.safetensors --data ~/mnist --report report/   (then open report/index.html)
+
+        """;
+
+    public int Run(IReadOnlyList<string> args, Console2 console)
+    {
+        var a = new Arguments(args, new HashSet<string> { "data", "backend", "batch", "report" }, new HashSet<string> { "json" });
+        if (a.Positionals.Count == 0) throw new UsageException("Give the model file to evaluate.");
+        if (a.Positionals.Count > 1) throw new UsageException($"Unexpected argument '{a.Positionals[1]}'.");
+        var json = a.Flag("json");
+        var info = json ? console.Err : console.Out;
+        var batch = a.PositiveInt("batch", 500);
+        var backendName = a.Choice("backend", "auto", TrainCommand.BackendNames);
+        var reportDir = a.Value("report");
+        if (reportDir is not null && File.Exists(reportDir)) throw new UsageException($"--report {reportDir} is a file; give a folder for the report.");
+        var modelPath = a.Positionals[0];
+        if (!File.Exists(modelPath)) throw new DeepGpuException(Directory.Exists(modelPath) ? $"{modelPath} is a folder, not a model file." : $"{modelPath} does not exist.");
+
+        var data = Mnist.Load(new MnistOptions { DataDir = a.Value("data") });
+        info.WriteLine($"data: {data.Description}");
+        using var backend = TrainCommand.CreateBackend(backendName, info);
+        using var model = Model.Load(modelPath, backend);
+        var set = data.TestIsHeldOut ? "validation" : "test";
+        var evaluation = Evaluation.Run(model, data.Test, batch);
+
+        if (reportDir is not null)
+        {
+            var index = EvaluationReport.Write(reportDir, evaluation, data.Test, model.History,
+                new ReportInfo(Path.GetFileName(modelPath), data.Description, set));
+            info.WriteLine($"report: {index}");
+        }
+        if (json)
+        {
+            console.Out.WriteLine(JsonSerializer.Serialize(new
+            {
+                model = modelPath,
+                set,
+                count = evaluation.Count,
+                accuracy = evaluation.Accuracy,
+                loss = evaluation.Loss,
+                misclassified = evaluation.Misclassified.Count,
+                perClass = evaluation.PerClass.Select(c => new { label = c.Label, precision = c.Precision, recall = c.Recall, support = c.Support }),
+                confusion = Enumerable.Range(0, evaluation.Classes).Select(t => Enumerable.Range(0, evaluation.Classes).Select(p => evaluation.Confusion[t, p]).ToArray()).ToArray(),
+            }, CliJson.Options));
+        }
+        else
+        {
+            console.Out.Write(Text(evaluation, set));
+        }
+        return 0;
+    }
+
+    /// <summary>The evaluation as a person reads it in a terminal.</summary>
+    internal static string Text(Evaluation e, string set)
+    {
+        var inv = CultureInfo.InvariantCulture;
+        var sb = new StringBuilder();
+        sb.AppendLine(inv, $"{set} accuracy {e.Accuracy:P2} ({e.Count - e.Misclassified.Count} of {e.Count}), loss {e.Loss:F4}");
+        sb.AppendLine();
+        var w = Math.Max(5, e.Labels.Max(l => l.Length));
+        sb.AppendLine(inv, $"{"class".PadLeft(w)}  {"samples",8}  {"precision",9}  {"recall",7}");
+        foreach (var c in e.PerClass)
+        {
+            sb.AppendLine(inv, $"{c.Label.PadLeft(w)}  {c.Support,8}  {c.Precision,9:P1}  {c.Recall,7:P1}");
+        }
+        sb.AppendLine();
+        sb.AppendLine("confusion matrix (rows: true class, columns: predicted)");
+        var max = 0;
+        foreach (var v in e.Confusion) max = Math.Max(max, v);
+        var cw = Math.Max(Math.Max(4, max.ToString(inv).Length + 1), e.Labels.Max(l => l.Length) + 1);
+        sb.Append(' ', w);
+        foreach (var l in e.Labels) sb.Append(l.PadLeft(cw));
+        sb.AppendLine();
+        for (var t = 0; t < e.Classes; t++)
+        {
+            sb.Append(e.Labels[t].PadLeft(w));
+            for (var p = 0; p < e.Classes; p++) sb.Append((e.Confusion[t, p] == 0 && t != p ? "." : e.Confusion[t, p].ToString(inv)).PadLeft(cw));
+            sb.AppendLine();
+        }
+        return sb.ToString();
+    }
+}
