@@ -84,14 +84,15 @@ internal sealed class ExperimentCommand : ICommand
 
         var csv = Path.Combine(outDir, name + ".csv");
         result.WriteCsv(csv);
-        var chart = ExperimentCharts.Write(result, outDir);
+        var chart = Path.Combine(outDir, name + ".svg");
+        ExperimentChart.Write(result, chart);
 
         var o = console.Out;
         o.WriteLine(result.Title);
         foreach (var line in Summarize(result, name == "overfit" && data.TestIsHeldOut)) o.WriteLine("  " + line);
         foreach (var note in result.Notes) o.WriteLine($"note: {note}");
         o.WriteLine($"lesson: {result.Lesson}");
-        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {csv}{(chart is null ? "" : " and " + chart)} ({seconds:F1} s on {backend.Name})"));
+        o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {csv} and {chart} ({seconds:F1} s on {backend.Name})"));
         return 0;
     }
 

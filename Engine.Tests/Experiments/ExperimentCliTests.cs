@@ -29,6 +29,11 @@ public sealed class ExperimentCliTests
         Assert.DoesNotContain("(smoothed)", r.Out);
         Assert.Contains("init.csv", r.Out);
         Assert.Contains("he: loss", r.Err); // progress goes to stderr
+        // The chart: one line per initialiser (smoothed), named in the legend.
+        var svg = System.Xml.Linq.XDocument.Load(Path.Combine(dir.Path, "init.svg"));
+        var text = string.Concat(svg.Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value + "|"));
+        foreach (var curve in new[] { "std 0.01", "xavier", "he" }) Assert.Contains(curve + "|", text);
+        Assert.Equal(3, svg.Descendants().Count(e => e.Name.LocalName == "path" && (string?)e.Attribute("class") == "series"));
     }
 
     [Fact]
@@ -42,6 +47,10 @@ public sealed class ExperimentCliTests
         Assert.Equal(["\"std 1, batch norm\",1,", "\"std 1, no batch norm\",1,", "\"std 0.0001, batch norm\",1,", "\"std 0.0001, no batch norm\",1,"],
             rows.Skip(1).Select(l => l[..(l.LastIndexOf(',') + 1)]));
         Assert.Contains("training accuracy", bn.Out);
+        // One panel per init scale, as the book's 4x4 grid.
+        var panels = System.Xml.Linq.XDocument.Load(Path.Combine(dir.Path, "batchnorm.svg")).Descendants().Where(e => e.Name.LocalName == "text").Select(e => e.Value).ToList();
+        Assert.Contains("std 1", panels);
+        Assert.Contains("std 0.0001", panels);
 
         var overfit = Run("experiment", "overfit", "--epochs", "2", "--test-size", "100", "--backend", "cpu", "--out", dir.Path, "--seed", "3");
         Assert.True(overfit.Code == 0, overfit.Err);
