@@ -18,6 +18,8 @@ internal sealed class EvalCommand : ICommand
           --backend B       auto (default), cuda, opencl, ilgpu-cpu, cpu
           --batch N         images per prediction batch (default 500)
           --report DIR      also write DIR/index.html with training curves, the confusion matrix and the misclassified digits
+          --half            run with weights and activations rounded to 16-bit floats (book ch.8) and report
+                            the accuracy difference from full precision
           --json            print one JSON object: accuracy, loss, perClass, confusion
         The model is scored on the test set, or on the validation images held out of the training files when
         there is no test set (as train does).
@@ -29,7 +31,7 @@ internal sealed class EvalCommand : ICommand
 
     public int Run(IReadOnlyList<string> args, Console2 console)
     {
-        var a = new Arguments(args, new HashSet<string> { "data", "backend", "batch", "report" }, new HashSet<string> { "json" });
+        var a = new Arguments(args, new HashSet<string> { "data", "backend", "batch", "report" }, new HashSet<string> { "json", "half" });
         if (a.Positionals.Count == 0) throw new UsageException("Give the model file to evaluate.");
         if (a.Positionals.Count > 1) throw new UsageException($"Unexpected argument '{a.Positionals[1]}'.");
         var json = a.Flag("json");
@@ -47,6 +49,15 @@ internal sealed class EvalCommand : ICommand
         using var model = Model.Load(modelPath, backend);
         var set = data.TestIsHeldOut ? "validation" : "test";
         var evaluation = Evaluation.Run(model, data.Test, batch);
+        double? fullAccuracy = null;
+        if (a.Flag("half"))
+        {
+            fullAccuracy = evaluation.Accuracy;
+            model.HalfPrecision = true;
+            evaluation = Evaluation.Run(model, data.Test, batch);
+            info.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"half precision: {set} accuracy {evaluation.Accuracy:P2} against {fullAccuracy:P2} in full precision ({(evaluation.Accuracy - fullAccuracy.Value) * 100:+0.00;-0.00;0.00} points)"));
+        }
 
         if (reportDir is not null)
         {
@@ -62,6 +73,8 @@ internal sealed class EvalCommand : ICommand
                 set,
                 count = evaluation.Count,
                 accuracy = evaluation.Accuracy,
+                halfPrecision = fullAccuracy is not null,
+                fullPrecisionAccuracy = fullAccuracy,
                 loss = evaluation.Loss,
                 misclassified = evaluation.Misclassified.Count,
                 perClass = evaluation.PerClass.Select(c => new { label = c.Label, precision = c.Precision, recall = c.Recall, support = c.Support }),

@@ -146,4 +146,17 @@ public sealed class PictureRecognitionTests(TrainedDigitModel trained) : IClassF
         model.HalfPrecision = false;
         Assert.Equal(full, model.Predict(inputs));
     }
+
+    [Fact]
+    public void Eval_half_reports_the_accuracy_difference()
+    {
+        var r = CliTests.Run("eval", trained.Path, "--half", "--json", "--backend", "cpu");
+        Assert.True(r.Code == 0, r.Err);
+        var root = System.Text.Json.JsonDocument.Parse(r.Out).RootElement;
+        Assert.True(root.GetProperty("halfPrecision").GetBoolean());
+        var half = root.GetProperty("accuracy").GetDouble();
+        var full = root.GetProperty("fullPrecisionAccuracy").GetDouble();
+        Assert.True(full > 0.9 && Math.Abs(half - full) < 0.01, $"half {half}, full {full}");
+        Assert.Contains("half precision: validation accuracy", r.Err);
+    }
 }
