@@ -54,7 +54,7 @@ internal sealed class GflopsColumn : IColumn
         var report = summary[benchmarkCase];
         var mean = report?.ResultStatistics?.Mean;
         if (mean is null) return "-";
-        var instance = (IFlops?)Activator.CreateInstance(benchmarkCase.Descriptor.Type);
+        var instance = Activator.CreateInstance(benchmarkCase.Descriptor.Type) as IFlops;
         if (instance is null) return "-";
         foreach (var p in benchmarkCase.Parameters.Items)
         {
