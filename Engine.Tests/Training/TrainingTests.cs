@@ -90,4 +90,37 @@ public sealed class TrainingTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    [Fact]
+    public void Weight_decay_adds_lambda_w_to_weight_gradients_and_half_lambda_w_squared_to_the_loss()
+    {
+        // One step over a training set that is exactly one batch: the gradient does not depend on the shuffle.
+        var batch = SmallTrain.Take(100);
+        const float lambda = 0.1f, lr = 0.5f;
+        using var backend = new CpuBackend();
+        var spec = Networks.Mlp([12]);
+        using var reference = Model.Create(spec, backend, 4);
+        var p0 = reference.GetParameters();
+        var plan = reference.GetPlan(100);
+        backend.Upload<float>(batch.ToFloat(normalize: true), plan.Input);
+        backend.Upload<int>(batch.Labels.Select(l => (int)l).ToArray(), plan.Labels);
+        plan.ResetMetrics();
+        plan.Forward(new PassInfo(true, 1, 0));
+        plan.Backward();
+        var loss = plan.ReadMetrics()[0];
+        var g = reference.GetGradients();
+
+        using var model = Model.Create(spec, backend, 4);
+        using var sgd = Optimizer.Sgd(lr);
+        var history = new Trainer(model, sgd, new TrainerOptions { Epochs = 1, WeightDecay = lambda }).Fit(batch, SmallTest);
+        var p1 = model.GetParameters();
+        var weights = model.Network.WeightCount;
+        var squares = p0.Take(weights).Sum(w => (double)w * w);
+        Assert.Equal(loss + 0.5 * lambda * squares, history[0].TrainLoss, 4);
+        for (var i = 0; i < p0.Length; i++)
+        {
+            var decay = i < weights ? lambda * p0[i] : 0f; // biases are not decayed
+            Assert.Equal(p0[i] - lr * (g[i] + decay), p1[i], 5);
+        }
+    }
 }
