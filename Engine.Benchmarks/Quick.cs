@@ -18,6 +18,7 @@ internal static class Quick
         if (what is "small" or "all") Small();
         if (what is "conv" or "all") Conv();
         if (what is "parts") QuickParts.Run();
+        if (what is "step" or "all") Steps.Run();
         return 0;
     }
 
