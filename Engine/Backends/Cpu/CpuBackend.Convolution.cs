@@ -12,8 +12,19 @@ public sealed partial class CpuBackend
 {
     private static WorkerPool Pool => WorkerPool.Shared;
 
-    /// <summary>Images per GEMM: enough for about 1024 output columns, at most 32 and at most the batch.</summary>
-    private static int GroupSize(ConvolutionGeometry g) => Math.Clamp((1024 + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, Math.Min(32, g.Batch));
+    private const long ColumnBudget = 128 * 1024;
+
+    /// <summary>
+    /// Images per GEMM: enough for about 1024 output columns, but an im2col group small enough (128 Ki floats)
+    /// to stay in L2 between the im2col, the packing and the col2im passes; at most the batch.
+    /// </summary>
+    private static int GroupSize(ConvolutionGeometry g)
+    {
+        var spatial = g.OutH * g.OutW;
+        var wanted = (1024 + spatial - 1) / spatial;
+        var fits = ColumnBudget / ((long)g.PatchLength * spatial);
+        return (int)Math.Clamp(Math.Min(wanted, fits), 1, Math.Min(32, g.Batch));
+    }
 
     // Slot layout: im2col [K, G·S], then outputs or gathered dy [F, G·S], then partial dw [F, K] and db [F].
     private static long ColumnLength(ConvolutionGeometry g) => (long)g.PatchLength * g.OutH * g.OutW * GroupSize(g);
