@@ -14,6 +14,7 @@ internal static class Quick
     {
         var what = args.Length > 0 ? args[0] : "all";
         Console.WriteLine($"{Environment.ProcessorCount} threads; best tier {CpuTiers.Best}");
+        if (what is "clock" or "all") Clock();
         if (what is "gemm" or "all") Gemm();
         if (what is "small" or "all") Small();
         if (what is "conv" or "all") Conv();
@@ -37,6 +38,37 @@ internal static class Quick
                 }
             }
         }
+    }
+
+    // The core clock under load, from a chain of dependent 1-cycle adds (4 per iteration, so the loop's own
+    // counter and branch run beside them): the peak the GEMM is measured against.
+    private static void Clock()
+    {
+        static long Chain(long n)
+        {
+            long x = 0;
+            for (long i = 0; i < n; i++)
+            {
+                x += i;
+                x ^= 3;
+                x += 7;
+                x ^= i;
+            }
+            return x;
+        }
+        Chain(1_000_000);
+        var best = double.MaxValue;
+        const long iterations = 200_000_000;
+        for (var trial = 0; trial < 5; trial++)
+        {
+            var sw = Stopwatch.StartNew();
+            var sink = Chain(iterations);
+            best = Math.Min(best, sw.Elapsed.TotalSeconds);
+            if (sink == 42) Console.Write("");
+        }
+        var ghz = 4.0 * iterations / best / 1e9;
+        var peak = Environment.ProcessorCount * ghz * 2 * 16 * 2;
+        Console.WriteLine($"clock ≈ {ghz:F2} GHz (dependent adds); fp32 peak {Environment.ProcessorCount} cores × {ghz:F2} GHz × 2 FMA × 16 lanes × 2 = {peak:F0} GFLOP/s");
     }
 
     private static void Small()
