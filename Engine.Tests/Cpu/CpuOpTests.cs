@@ -358,6 +358,45 @@ public class CpuOpTests
         }
     }
 
+    [Theory]
+    [InlineData(Activation.Relu, 5)]
+    [InlineData(Activation.Relu, 300_007)]
+    [InlineData(Activation.Sigmoid, 300_007)]
+    [InlineData(Activation.Tanh, 300_007)]
+    public void ActivationsMatchLoops(Activation kind, int length)
+    {
+        var rng = new Random(length);
+        var x = GemmTests.Random(rng, length).Select(v => v * 4).ToArray();
+        var dy = GemmTests.Random(rng, length);
+        using var backend = new CpuBackend();
+        using var xb = Upload(backend, x);
+        using var y = backend.Allocate<float>(length);
+        using var d = Upload(backend, dy);
+        backend.ActivationForward(kind, xb, y);
+        // dx may be dy: run in place.
+        backend.ActivationBackward(kind, y, d, d);
+        var ys = GemmTests.Download(backend, y);
+        var dx = GemmTests.Download(backend, d);
+        for (var i = 0; i < length; i++)
+        {
+            double expected = kind switch
+            {
+                Activation.Relu => Math.Max(0, x[i]),
+                Activation.Sigmoid => 1 / (1 + Math.Exp(-x[i])),
+                _ => Math.Tanh(x[i]),
+            };
+            Near(expected, ys[i], 1e-6, $"{kind} y[{i}]");
+            double yi = ys[i];
+            var grad = kind switch
+            {
+                Activation.Relu => yi > 0 ? dy[i] : 0,
+                Activation.Sigmoid => dy[i] * yi * (1 - yi),
+                _ => dy[i] * (1 - yi * yi),
+            };
+            Near(grad, dx[i], 1e-6, $"{kind} dx[{i}]");
+        }
+    }
+
     [Fact]
     public void RoundToHalfRoundsLikeHalf()
     {

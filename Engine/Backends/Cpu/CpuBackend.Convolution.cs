@@ -4,7 +4,9 @@
 // (a busy core does not hold the others up); each worker has its own slot of the workspace, so workers
 // never write the same memory, and the slots' partial dw and db are summed at the end. A batch that makes
 // a single group runs multi-threaded GEMMs instead.
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace DeepGpu.Backends.Cpu;
 
@@ -12,8 +14,19 @@ public sealed partial class CpuBackend
 {
     private static WorkerPool Pool => WorkerPool.Shared;
 
-    /// <summary>Images per GEMM: enough for about 1024 output columns, at most 32 and at most the batch.</summary>
-    private static int GroupSize(ConvolutionGeometry g) => Math.Clamp((1024 + g.OutH * g.OutW - 1) / (g.OutH * g.OutW), 1, Math.Min(32, g.Batch));
+    private const long ColumnBudget = 128 * 1024;
+
+    /// <summary>
+    /// Images per GEMM: enough for about 1024 output columns, but an im2col group small enough (128 Ki floats)
+    /// to stay in L2 between the im2col, the packing and the col2im passes; at most the batch.
+    /// </summary>
+    private static int GroupSize(ConvolutionGeometry g)
+    {
+        var spatial = g.OutH * g.OutW;
+        var wanted = (1024 + spatial - 1) / spatial;
+        var fits = ColumnBudget / ((long)g.PatchLength * spatial);
+        return (int)Math.Clamp(Math.Min(wanted, fits), 1, Math.Min(32, g.Batch));
+    }
 
     // Slot layout: im2col [K, G·S], then outputs or gathered dy [F, G·S], then partial dw [F, K] and db [F].
     private static long ColumnLength(ConvolutionGeometry g) => (long)g.PatchLength * g.OutH * g.OutW * GroupSize(g);
@@ -22,14 +35,19 @@ public sealed partial class CpuBackend
 
     private static long SlotLength(ConvolutionGeometry g) => ColumnLength(g) + GroupOutputLength(g) + g.WeightLength + g.Filters;
 
-    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) => Pool.Workers * SlotLength(g);
+    private static int Groups(ConvolutionGeometry g) => (g.Batch + GroupSize(g) - 1) / GroupSize(g);
+
+    // One slot per worker, or per group when there are fewer groups than workers (then a group's index is its slot).
+    private static int Slots(ConvolutionGeometry g) => Math.Min(Pool.Workers, Groups(g));
+
+    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) => Slots(g) * SlotLength(g);
 
     public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
         BufferView<float> y, BufferView<float> workspace)
     {
         CheckConvolution(g, x, w, y, workspace);
         CheckView(b, g.Filters, nameof(b));
-        var groups = (g.Batch + GroupSize(g) - 1) / GroupSize(g);
+        var groups = Groups(g);
         Pool.For(groups, new ConvolutionJob(this, g, groups, false, x, w, b, y, default, default, default, workspace));
     }
 
@@ -40,18 +58,18 @@ public sealed partial class CpuBackend
         CheckView(dw, g.WeightLength, nameof(dw));
         CheckView(db, g.Filters, nameof(db));
         if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
-        var groups = (g.Batch + GroupSize(g) - 1) / GroupSize(g);
+        var groups = Groups(g);
         var ws = workspace.Span();
         var slot = SlotLength(g);
         var col = ColumnLength(g) + GroupOutputLength(g);
-        for (var i = 0; i < Pool.Workers; i++) ws.Slice((int)(i * slot + col), g.WeightLength + g.Filters).Clear();
+        for (var i = 0; i < Slots(g); i++) ws.Slice((int)(i * slot + col), g.WeightLength + g.Filters).Clear();
         Pool.For(groups, new ConvolutionJob(this, g, groups, true, x, w, dy, default, dx, dw, db, workspace));
         // Sum the workers' partial dw and db.
         var dws = dw.Span()[..g.WeightLength];
         var dbs = db.Span()[..g.Filters];
         ws.Slice((int)col, g.WeightLength).CopyTo(dws);
         ws.Slice((int)col + g.WeightLength, g.Filters).CopyTo(dbs);
-        for (var i = 1; i < Pool.Workers; i++)
+        for (var i = 1; i < Slots(g); i++)
         {
             TensorPrimitives.Add(dws, ws.Slice((int)(i * slot + col), g.WeightLength), dws);
             TensorPrimitives.Add(dbs, ws.Slice((int)(i * slot + col) + g.WeightLength, g.Filters), dbs);
@@ -99,7 +117,7 @@ public sealed partial class CpuBackend
             var ws = workspace.Array();
             fixed (float* px = x.Span(), pw = w.Span(), pb = bOrDy.Span(), pws = ws, py = y.Span(), pdx = dx.Span())
             {
-                var col = pws + workspace.Offset + worker * SlotLength(g);
+                var col = pws + workspace.Offset + (groups <= Pool.Workers ? index : worker) * SlotLength(g);
                 var outs = col + ColumnLength(g);
                 var dwPart = outs + GroupOutputLength(g);
                 var dbPart = dwPart + g.WeightLength;
@@ -181,7 +199,7 @@ public sealed partial class CpuBackend
                         }
                         for (var q = 0; q < lo; q++) dst[q] = 0f;
                         var src = xc + (long)ih * g.Width - g.Pad + kw;
-                        if (s == 1) new ReadOnlySpan<float>(src + lo, hi - lo).CopyTo(new Span<float>(dst + lo, hi - lo));
+                        if (s == 1) CopyRow(src + lo, dst + lo, hi - lo);
                         else for (var q = lo; q < hi; q++) dst[q] = src[q * s];
                         for (var q = hi; q < ow; q++) dst[q] = 0f;
                     }
@@ -210,16 +228,30 @@ public sealed partial class CpuBackend
                         if ((uint)ih >= (uint)g.Height || hi <= lo) continue;
                         var src = col + (long)r * ow;
                         var dst = xc + (long)ih * g.Width - g.Pad + kw;
-                        if (s == 1)
-                        {
-                            var d = new Span<float>(dst + lo, hi - lo);
-                            TensorPrimitives.Add(d, new ReadOnlySpan<float>(src + lo, hi - lo), d);
-                        }
+                        if (s == 1) AddRow(src + lo, dst + lo, hi - lo);
                         else for (var q = lo; q < hi; q++) dst[q * s] += src[q];
                     }
                     col += ld;
                 }
             }
         }
+    }
+
+    // Rows here are short (an image row, 8 to 28 floats) and there are millions per step: inline vector loops
+    // instead of a call into Memmove or TensorPrimitives for each.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void CopyRow(float* src, float* dst, int n)
+    {
+        var i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] = src[i];
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddRow(float* src, float* dst, int n)
+    {
+        var i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Load(dst + i) + Vector.Load(src + i), dst + i);
+        for (; i < n; i++) dst[i] += src[i];
     }
 }

@@ -176,7 +176,15 @@ public sealed partial class CpuBackend
 
     public override void RoundToHalf(BufferView<float> x)
     {
+        // Through a small stack buffer of halves, so both conversions run vectorised.
         var xs = x.Span();
-        for (var i = 0; i < xs.Length; i++) xs[i] = (float)(Half)xs[i];
+        Span<Half> halves = stackalloc Half[1024];
+        for (var i = 0; i < xs.Length; i += halves.Length)
+        {
+            var part = xs.Slice(i, Math.Min(halves.Length, xs.Length - i));
+            var h = halves[..part.Length];
+            TensorPrimitives.ConvertToHalf(part, h);
+            TensorPrimitives.ConvertToSingle(h, part);
+        }
     }
 }

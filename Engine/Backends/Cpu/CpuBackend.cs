@@ -1,4 +1,6 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace DeepGpu.Backends.Cpu;
 
@@ -73,32 +75,75 @@ public sealed partial class CpuBackend : Backend
 
     public override void ActivationForward(Activation kind, BufferView<float> x, BufferView<float> y)
     {
-        switch (kind)
-        {
-            case Activation.Relu: TensorPrimitives.Max(x.Span(), 0f, y.Span()); break;
-            case Activation.Sigmoid: TensorPrimitives.Sigmoid(x.Span(), y.Span()); break;
-            case Activation.Tanh: TensorPrimitives.Tanh(x.Span(), y.Span()); break;
-            default: throw new ArgumentOutOfRangeException(nameof(kind));
-        }
+        if (kind is < Activation.Relu or > Activation.Tanh) throw new ArgumentOutOfRangeException(nameof(kind));
+        CheckView(y, x.Length, nameof(y));
+        var chunks = Pool.Chunks(x.Length, 1 << 16);
+        Pool.For(chunks, new ActivationJob(kind, false, x, default, y, chunks));
     }
 
     public override void ActivationBackward(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
     {
-        var ys = y.Span();
-        var dys = dy.Span();
-        var dxs = dx.Span();
-        switch (kind)
+        if (kind is < Activation.Relu or > Activation.Tanh) throw new ArgumentOutOfRangeException(nameof(kind));
+        CheckView(dy, y.Length, nameof(dy));
+        CheckView(dx, y.Length, nameof(dx));
+        var chunks = Pool.Chunks(y.Length, 1 << 16);
+        Pool.For(chunks, new ActivationJob(kind, true, y, dy, dx, chunks));
+    }
+
+    // Element-wise activations over a chunk of the buffer each; memory-bound, so large tensors use every core.
+    private readonly struct ActivationJob(Activation kind, bool backward, BufferView<float> input, BufferView<float> dy,
+        BufferView<float> output, int chunks) : WorkerPool.IWork
+    {
+        public void Run(int index, int worker)
         {
-            case Activation.Relu:
-                for (var i = 0; i < ys.Length; i++) dxs[i] = ys[i] > 0f ? dys[i] : 0f;
-                break;
-            case Activation.Sigmoid:
-                for (var i = 0; i < ys.Length; i++) dxs[i] = dys[i] * ys[i] * (1f - ys[i]);
-                break;
-            case Activation.Tanh:
-                for (var i = 0; i < ys.Length; i++) dxs[i] = dys[i] * (1f - ys[i] * ys[i]);
-                break;
-            default: throw new ArgumentOutOfRangeException(nameof(kind));
+            var (first, last) = WorkerPool.Chunk(index, chunks, input.Length);
+            var x = input.Span()[first..last];
+            var o = output.Span()[first..last];
+            if (!backward)
+            {
+                switch (kind)
+                {
+                    case Activation.Relu: TensorPrimitives.Max(x, 0f, o); break;
+                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(x, o); break;
+                    default: TensorPrimitives.Tanh(x, o); break;
+                }
+                return;
+            }
+            // Backward, with x = y (the forward output): dx = dy·f'(y).
+            var d = dy.Span()[first..last];
+            var i = 0;
+            var w = Vector<float>.Count;
+            ref var yr = ref MemoryMarshal.GetReference(x);
+            ref var dr = ref MemoryMarshal.GetReference(d);
+            ref var outr = ref MemoryMarshal.GetReference(o);
+            switch (kind)
+            {
+                case Activation.Relu:
+                    for (; i <= x.Length - w; i += w)
+                    {
+                        var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
+                        Vector.ConditionalSelect(Vector.GreaterThan(yv, Vector<float>.Zero), Vector.LoadUnsafe(ref dr, (nuint)i), Vector<float>.Zero)
+                            .StoreUnsafe(ref outr, (nuint)i);
+                    }
+                    for (; i < x.Length; i++) o[i] = x[i] > 0f ? d[i] : 0f;
+                    break;
+                case Activation.Sigmoid:
+                    for (; i <= x.Length - w; i += w)
+                    {
+                        var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
+                        (Vector.LoadUnsafe(ref dr, (nuint)i) * yv * (Vector<float>.One - yv)).StoreUnsafe(ref outr, (nuint)i);
+                    }
+                    for (; i < x.Length; i++) o[i] = d[i] * x[i] * (1f - x[i]);
+                    break;
+                default:
+                    for (; i <= x.Length - w; i += w)
+                    {
+                        var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
+                        (Vector.LoadUnsafe(ref dr, (nuint)i) * (Vector<float>.One - yv * yv)).StoreUnsafe(ref outr, (nuint)i);
+                    }
+                    for (; i < x.Length; i++) o[i] = d[i] * (1f - x[i] * x[i]);
+                    break;
+            }
         }
     }
 

@@ -1,4 +1,4 @@
-// Generated register-tiled GEMM micro-kernels, one per SIMD tier (see CpuBackend.Gemm.cs for the packing).
+// Register-tiled GEMM micro-kernels, one per SIMD tier, fully unrolled (see Sgemm.cs for the packing).
 // Each computes C[0..MR, 0..NR] = alpha·Σ_p a[p]·b[p]ᵀ + beta·C over packed panels; beta = 0 never reads C.
 // The accumulators stay in registers: MR×NR/lanes of them, chosen to fit the tier's register file.
 using System.Runtime.CompilerServices;

@@ -5,6 +5,7 @@
 // zero-padded so edge tiles run the same kernel into a scratch tile. Packing buffers are per thread and
 // reused. Large products split C across the worker pool by columns (or rows when C is tall).
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace DeepGpu.Backends.Cpu;
 
@@ -202,6 +203,22 @@ internal static unsafe partial class Sgemm
                     for (; r < mr; r++) d[r] = 0f;
                 }
             }
+            else if (mr == 8 && rows == 8)
+            {
+                // Eight rows at a time: eight loads, one 32-byte store per p instead of eight scattered ones.
+                var s0 = a + (long)i0 * lda;
+                var s1 = s0 + lda;
+                var s2 = s1 + lda;
+                var s3 = s2 + lda;
+                var s4 = s3 + lda;
+                var s5 = s4 + lda;
+                var s6 = s5 + lda;
+                var s7 = s6 + lda;
+                for (var p = 0; p < kc; p++)
+                {
+                    Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]).Store(dst + p * 8);
+                }
+            }
             else
             {
                 for (var r = 0; r < rows; r++)
@@ -242,8 +259,27 @@ internal static unsafe partial class Sgemm
             }
             else
             {
-                // Stored [n, k]: each column of op(B) is a contiguous row of B.
-                for (var q = 0; q < cols; q++)
+                // Stored [n, k]: each column of op(B) is a contiguous row of B; eight at a time where they fit.
+                var q0 = 0;
+                {
+                    for (; q0 + 8 <= cols; q0 += 8)
+                    {
+                        var s0 = b + (long)(j0 + q0) * ldb;
+                        var s1 = s0 + ldb;
+                        var s2 = s1 + ldb;
+                        var s3 = s2 + ldb;
+                        var s4 = s3 + ldb;
+                        var s5 = s4 + ldb;
+                        var s6 = s5 + ldb;
+                        var s7 = s6 + ldb;
+                        var d = dst + q0;
+                        for (var p = 0; p < kc; p++)
+                        {
+                            Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]).Store(d + p * nr);
+                        }
+                    }
+                }
+                for (var q = q0; q < cols; q++)
                 {
                     var src = b + (long)(j0 + q) * ldb;
                     for (var p = 0; p < kc; p++) dst[p * nr + q] = src[p];
