@@ -19,8 +19,25 @@ internal static class Quick
         if (what is "small" or "all") Small();
         if (what is "conv" or "all") Conv();
         if (what is "parts") QuickParts.Run();
-        if (what is "step" or "all") Steps.Run();
+        if (what is "step" or "all") Step();
         return 0;
+    }
+
+    /// <summary>Training steps through the real plan; DEEPGPU_PROFILE=1 adds where each step's time goes, per layer.</summary>
+    private static void Step()
+    {
+        using var backend = new CpuBackend();
+        foreach (var (spec, makeOptimizer) in DeepGpu.Diagnostics.QuickBench.TrainingCases)
+        {
+            using var optimizer = makeOptimizer();
+            var figure = DeepGpu.Diagnostics.QuickBench.TrainStep(backend, spec, optimizer);
+            Console.WriteLine($"step {spec.Name,-15} {figure.Value,8:F3} ms ({optimizer})");
+            if (Environment.GetEnvironmentVariable("DEEPGPU_PROFILE") != "1") continue;
+            foreach (var (layer, f, b) in DeepGpu.Diagnostics.QuickBench.ProfileStep(backend, spec))
+            {
+                Console.WriteLine($"    {layer,-14} forward {f,7:F3} ms  backward {b,7:F3} ms");
+            }
+        }
     }
 
     private static void Gemm()

@@ -96,6 +96,22 @@ public static class QuickBench
         return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step");
     }
 
+    /// <summary>Median per-layer forward and backward milliseconds of a training step (each layer synchronised).</summary>
+    public static IReadOnlyList<(string Layer, double ForwardMs, double BackwardMs)> ProfileStep(Backend backend, NetworkSpec spec, int batch = 100, int repeats = 9)
+    {
+        using var model = Model.Create(spec, backend, 1);
+        var plan = model.GetPlan(batch);
+        Fill(backend, plan, spec, batch);
+        var runs = Enumerable.Range(0, repeats + 2).Select(i => plan.ProfileLayers(new PassInfo(true, 1, (ulong)i))).Skip(2).ToList();
+        return runs[0].Select((l, i) => (l.Layer, Median(runs.Select(r => r[i].ForwardMs)), Median(runs.Select(r => r[i].BackwardMs)))).ToList();
+
+        static double Median(IEnumerable<double> values)
+        {
+            var sorted = values.Order().ToArray();
+            return sorted[sorted.Length / 2];
+        }
+    }
+
     /// <summary>Images per second of inference (probabilities out) at a batch size.</summary>
     public static BenchFigure Infer(Backend backend, NetworkSpec spec, int batch = 1000, int repeats = 7)
     {

@@ -108,6 +108,28 @@ public sealed class Plan : IDisposable
         for (var i = _layers.Count - 1; i >= 0; i--) _layers[i].Backward();
     }
 
+    /// <summary>
+    /// Milliseconds each layer's forward and backward take, each timed with the device synchronised (so the
+    /// total is slower than a real step): where a step's time goes.
+    /// </summary>
+    public IReadOnlyList<(string Layer, double ForwardMs, double BackwardMs)> ProfileLayers(PassInfo pass)
+    {
+        var forward = new double[_layers.Count];
+        var backward = new double[_layers.Count];
+        _backend.Synchronize();
+        for (var i = 0; i < _layers.Count; i++) forward[i] = Timed(() => _layers[i].Forward(pass));
+        for (var i = _layers.Count - 1; i >= 0; i--) backward[i] = Timed(_layers[i].Backward);
+        return _layers.Select((l, i) => (l.Name, forward[i], backward[i])).ToList();
+
+        double Timed(Action run)
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            run();
+            _backend.Synchronize();
+            return clock.Elapsed.TotalMilliseconds;
+        }
+    }
+
     /// <summary>Zeroes the metric accumulators.</summary>
     public void ResetMetrics() => _backend.Fill(Metrics, 0f);
 
