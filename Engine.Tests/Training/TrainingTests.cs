@@ -34,6 +34,22 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Same_seed_gives_the_same_weights_for_a_deep_convnet()
+    {
+        // Multi-threaded convolution and pooling must not let the order in which workers finish change a sum.
+        float[] Run()
+        {
+            using var backend = new CpuBackend();
+            using var model = Model.Create(Networks.DeepConvNet(), backend, 2);
+            using var adam = Optimizer.Adam();
+            new Trainer(model, adam, new TrainerOptions { Epochs = 1, Seed = 2 }).Fit(SmallTrain.Take(300), SmallTest.Take(100));
+            return model.GetParameters();
+        }
+        var first = Run();
+        for (var i = 0; i < 3; i++) Assert.Equal(first, Run());
+    }
+
+    [Fact]
     public void Training_lowers_the_loss_and_learns()
     {
         var history = Train(seed: 1, epochs: 3);

@@ -1,9 +1,10 @@
 // Convolution as im2col + GEMM. Images go G at a time (G·OutH·OutW ≈ 1024 columns): their im2col matrices
 // sit side by side in one [C·KH·KW, G·OutH·OutW] matrix, so one GEMM serves G images and small layers
 // (8×8 planes) still give the micro-kernel long rows. Groups are handed out to the workers dynamically
-// (a busy core does not hold the others up); each worker has its own slot of the workspace, so workers
-// never write the same memory, and the slots' partial dw and db are summed at the end. A batch that makes
-// a single group runs multi-threaded GEMMs instead.
+// (a busy core does not hold the others up); each worker has its own scratch slot of the workspace, and
+// each group its own partial dw and db, summed in group order at the end: which worker ran which group
+// never changes the result, so a seed gives the same training run every time. A batch that makes a single
+// group runs multi-threaded GEMMs instead.
 using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
@@ -28,19 +29,24 @@ public sealed partial class CpuBackend
         return (int)Math.Clamp(Math.Min(wanted, fits), 1, Math.Min(32, g.Batch));
     }
 
-    // Slot layout: im2col [K, G·S], then outputs or gathered dy [F, G·S], then partial dw [F, K] and db [F].
+    // Worker slot: im2col [K, G·S], then outputs or gathered dy [F, G·S]. After the slots, one partial dw [F, K]
+    // and db [F] per group.
     private static long ColumnLength(ConvolutionGeometry g) => (long)g.PatchLength * g.OutH * g.OutW * GroupSize(g);
 
     private static long GroupOutputLength(ConvolutionGeometry g) => (long)g.Filters * g.OutH * g.OutW * GroupSize(g);
 
-    private static long SlotLength(ConvolutionGeometry g) => ColumnLength(g) + GroupOutputLength(g) + g.WeightLength + g.Filters;
+    private static long SlotLength(ConvolutionGeometry g) => ColumnLength(g) + GroupOutputLength(g);
+
+    private static long PartialLength(ConvolutionGeometry g) => g.WeightLength + g.Filters;
+
+    private static long PartialsStart(ConvolutionGeometry g) => Slots(g) * SlotLength(g);
 
     private static int Groups(ConvolutionGeometry g) => (g.Batch + GroupSize(g) - 1) / GroupSize(g);
 
     // One slot per worker, or per group when there are fewer groups than workers (then a group's index is its slot).
     private static int Slots(ConvolutionGeometry g) => Math.Min(Pool.Workers, Groups(g));
 
-    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) => Slots(g) * SlotLength(g);
+    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) => PartialsStart(g) + Groups(g) * PartialLength(g);
 
     public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
         BufferView<float> y, BufferView<float> workspace)
@@ -59,20 +65,19 @@ public sealed partial class CpuBackend
         CheckView(db, g.Filters, nameof(db));
         if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
         var groups = Groups(g);
-        var ws = workspace.Span();
-        var slot = SlotLength(g);
-        var col = ColumnLength(g) + GroupOutputLength(g);
-        for (var i = 0; i < Slots(g); i++) ws.Slice((int)(i * slot + col), g.WeightLength + g.Filters).Clear();
         Pool.For(groups, new ConvolutionJob(this, g, groups, true, x, w, dy, default, dx, dw, db, workspace));
-        // Sum the workers' partial dw and db.
+        // Sum the groups' partial dw and db, always in group order.
+        var ws = workspace.Span();
+        var start = PartialsStart(g);
+        var part = PartialLength(g);
         var dws = dw.Span()[..g.WeightLength];
         var dbs = db.Span()[..g.Filters];
-        ws.Slice((int)col, g.WeightLength).CopyTo(dws);
-        ws.Slice((int)col + g.WeightLength, g.Filters).CopyTo(dbs);
-        for (var i = 1; i < Slots(g); i++)
+        ws.Slice((int)start, g.WeightLength).CopyTo(dws);
+        ws.Slice((int)start + g.WeightLength, g.Filters).CopyTo(dbs);
+        for (var i = 1; i < groups; i++)
         {
-            TensorPrimitives.Add(dws, ws.Slice((int)(i * slot + col), g.WeightLength), dws);
-            TensorPrimitives.Add(dbs, ws.Slice((int)(i * slot + col) + g.WeightLength, g.Filters), dbs);
+            TensorPrimitives.Add(dws, ws.Slice((int)(start + i * part), g.WeightLength), dws);
+            TensorPrimitives.Add(dbs, ws.Slice((int)(start + i * part) + g.WeightLength, g.Filters), dbs);
         }
     }
 
@@ -119,7 +124,7 @@ public sealed partial class CpuBackend
             {
                 var col = pws + workspace.Offset + (groups <= Pool.Workers ? index : worker) * SlotLength(g);
                 var outs = col + ColumnLength(g);
-                var dwPart = outs + GroupOutputLength(g);
+                var dwPart = pws + workspace.Offset + PartialsStart(g) + index * PartialLength(g);
                 var dbPart = dwPart + g.WeightLength;
                 for (var n0 = first; n0 < last; n0 += group)
                 {
@@ -155,9 +160,9 @@ public sealed partial class CpuBackend
                         }
                         dyg = outs;
                     }
-                    // dw += dy · colᵀ, db += row sums of dy.
-                    Sgemm.Run(tier, false, true, g.Filters, k, cols, 1f, dyg, cols, col, cols, 1f, dwPart, k, parallel);
-                    for (var f = 0; f < g.Filters; f++) dbPart[f] += TensorPrimitives.Sum(new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
+                    // The group's dw = dy · colᵀ and db = row sums of dy (a group is one pass of this loop).
+                    Sgemm.Run(tier, false, true, g.Filters, k, cols, 1f, dyg, cols, col, cols, 0f, dwPart, k, parallel);
+                    for (var f = 0; f < g.Filters; f++) dbPart[f] = TensorPrimitives.Sum(new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
                     if (pdx == null) continue;
                     // dcol = wᵀ · dy, then scattered back onto each image.
                     Sgemm.Run(tier, true, false, k, cols, g.Filters, 1f, pw, k, dyg, cols, 0f, col, cols, parallel);
