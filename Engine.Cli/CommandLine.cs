@@ -72,6 +72,12 @@ public static class CommandLine
             stderr.WriteLine($"deepgpu {command.Name}: {e.Message}");
             return 2;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A path that cannot be written or read (a full disk, no permission): the system's sentence says why.
+            stderr.WriteLine($"deepgpu {command.Name}: {e.Message}");
+            return 2;
+        }
         catch (OperationCanceledException)
         {
             stderr.WriteLine($"deepgpu {command.Name}: cancelled.");

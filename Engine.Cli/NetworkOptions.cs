@@ -24,7 +24,7 @@ internal static class NetworkOptions
             .Concat(a.Flag("batchnorm") ? ["--batchnorm"] : []).ToList();
         if (model != "mlp" && mlpOnly.Count > 0)
         {
-            throw new UsageException($"{string.Join(", ", mlpOnly)} only apply to --model mlp, not {model}.");
+            throw new UsageException($"{string.Join(", ", mlpOnly)} {(mlpOnly.Count == 1 ? "applies" : "apply")} only to --model mlp, not {model}.");
         }
         switch (model)
         {

@@ -30,10 +30,14 @@ internal sealed class TrainingView : IDisposable
     public void OnProgress(StepProgress p)
     {
         if (_ansi is null) return;
-        var width = 30;
+        // One line that fits the terminal, so \r redraws it in place instead of wrapping.
+        var text = $"epoch {p.Epoch} {p.Step}/{p.StepsPerEpoch} loss {p.RunningLoss:F4} acc {p.RunningAccuracy:P1} {p.ImagesPerSecond:N0} img/s";
+        var width = Math.Clamp(TerminalWidth - text.Length - 3, 0, 30);
         var filled = (int)Math.Round(width * (double)p.Step / p.StepsPerEpoch);
-        var bar = new string('█', filled) + new string('░', width - filled);
-        _ansi.Write(new Text($"\repoch {p.Epoch} {bar} {p.Step}/{p.StepsPerEpoch}  loss {p.RunningLoss:F4}  acc {p.RunningAccuracy:P1}  {p.ImagesPerSecond:N0} img/s   "));
+        var bar = width > 0 ? new string('█', filled) + new string('░', width - filled) + " " : "";
+        var line = bar + text;
+        if (line.Length > TerminalWidth - 1) line = line[..(TerminalWidth - 1)];
+        _ansi.Write(new Text("\r" + line.PadRight(TerminalWidth - 1)));
     }
 
     public void OnEpoch(EpochMetrics m)
@@ -44,8 +48,23 @@ internal sealed class TrainingView : IDisposable
             return;
         }
         var line = $"epoch {m.Epoch}/{m.Epochs}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:P2}  {_testName} acc {m.TestAccuracy:P2}  {m.ImagesPerSecond:N0} img/s  {m.Seconds:F1} s";
-        if (_ansi is not null) _ansi.Write(new Text("\r" + line + new string(' ', 20) + "\n"));
+        if (_ansi is not null) _ansi.Write(new Text("\r" + line.PadRight(TerminalWidth - 1) + "\n"));
         else _console.Out.WriteLine(line);
+    }
+
+    private static int TerminalWidth
+    {
+        get
+        {
+            try
+            {
+                return Console.WindowWidth > 10 ? Console.WindowWidth : 80;
+            }
+            catch (IOException)
+            {
+                return 80;
+            }
+        }
     }
 
     public void Dispose() { }

@@ -12,7 +12,7 @@ internal sealed class PredictCommand : ICommand
     public string Usage => """
         usage: deepgpu predict MODEL FILE... [options]
           --json            one JSON object per file: file, label, probability, top (or error)
-          --save-input DIR  write the 28x28 image the network saw for each file into DIR
+          --save-input DIR  write the 28x28 image the network saw for each file into DIR (as FILE.28x28.png)
           --half            run with weights and activations rounded to 16-bit floats
           --backend B       auto, cuda, opencl, ilgpu-cpu, cpu (default)
         Pictures are prepared as MNIST digits were: gray, digit bright on dark, cropped, scaled into 20x20 and
@@ -39,24 +39,34 @@ internal sealed class PredictCommand : ICommand
             {
                 var picture = DigitImage.Preprocess(file);
                 var prediction = model.Predict(picture);
-                if (saveDir is not null) DigitImage.Save28(Path.Combine(saveDir, Path.GetFileNameWithoutExtension(file) + ".28x28.png"), picture.Pixels);
+                // five.png and five.jpg must not overwrite each other's saved input.
+                if (saveDir is not null) DigitImage.Save28(Path.Combine(saveDir, Path.GetFileName(file) + ".28x28.png"), picture.Pixels);
                 console.Out.WriteLine(json ? JsonLine(file, prediction) : $"{file}: {prediction}");
             }
             catch (DeepGpuException e)
             {
                 failed++;
                 if (json) console.Out.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }));
-                console.Err.WriteLine($"{file}: {e.Message}");
+                console.Err.WriteLine(e.Message.Contains(Path.GetFileName(file), StringComparison.Ordinal) ? e.Message : $"{file}: {e.Message}");
             }
         }
         return failed == 0 ? 0 : 2;
     }
 
-    private static string JsonLine(string file, Prediction p) => JsonSerializer.Serialize(new
-    {
-        file,
-        label = p.Label,
-        probability = p.Probability,
-        top = p.Top.Select(t => new { label = t.Label, probability = t.Probability }),
-    });
+    // A squared-error network's outputs are scores: they are named so, never passed off as probabilities.
+    private static string JsonLine(string file, Prediction p) => p.IsProbability
+        ? JsonSerializer.Serialize(new
+        {
+            file,
+            label = p.Label,
+            probability = p.Probability,
+            top = p.Top.Select(t => new { label = t.Label, probability = t.Probability }),
+        })
+        : JsonSerializer.Serialize(new
+        {
+            file,
+            label = p.Label,
+            score = p.Probability,
+            top = p.Top.Select(t => new { label = t.Label, score = t.Probability }),
+        });
 }

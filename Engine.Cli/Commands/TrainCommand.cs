@@ -24,9 +24,9 @@ internal sealed class TrainCommand : ICommand
           --dropout R         mlp: dropout ratio after each hidden activation
           --optimizer NAME    sgd, momentum, nesterov, adagrad, rmsprop, adam (default: the preset's, as the book trains it)
           --lr X              learning rate (default: the preset's: 0.1 for sgd nets, 0.001 for adam)
-          --weight-decay L    L2 weight decay λ (loss += 0.5·λ·ΣW²)
+          --weight-decay L    L2 weight decay λ (loss += 0.5·λ·ΣW²; default 0)
           --augment           random shifts, rotations and scaling of training images
-          --epochs N          epochs (default 10)
+          --epochs N          epochs (default 10; when resuming, the run's own count)
           --batch N           batch size (default 100)
           --seed N            seed for initial weights, shuffles and dropout (default 1)
           --backend B         auto (default), cuda, opencl, ilgpu-cpu, cpu
@@ -59,7 +59,7 @@ internal sealed class TrainCommand : ICommand
         var batch = a.PositiveInt("batch", 100);
         var seed = a.Seed("seed", 1);
         var lr = a.PositiveFloat("lr");
-        var weightDecay = a.Value("weight-decay") is null ? 0f : a.PositiveFloat("weight-decay")!.Value;
+        var weightDecay = a.FloatInRange("weight-decay", 0f, 0f, float.MaxValue);
         var backendName = a.Choice("backend", "auto", BackendNames);
         var optimizerName = a.Value("optimizer");
         if (optimizerName is not null && !Optimizer.Names.Contains(optimizerName))
@@ -88,9 +88,12 @@ internal sealed class TrainCommand : ICommand
         if (resume is not null)
         {
             (model, optimizer, completed, var metadata) = Checkpoint.Load(resume, backend);
-            options = JsonSerializer.Deserialize<TrainerOptions>(metadata.GetValueOrDefault("trainer") ?? "{}", CliJson.Options)! with { Epochs = epochs };
+            options = JsonSerializer.Deserialize<TrainerOptions>(metadata.GetValueOrDefault("trainer") ?? "{}", CliJson.Options)!;
+            // Without --epochs, a resumed run finishes the run it continues.
+            epochs = a.Value("epochs") is null ? options.Epochs : epochs;
+            options = options with { Epochs = epochs };
+            if (completed >= epochs) throw new DeepGpuException($"The checkpoint in {resume} already holds {Plural(completed, "epoch")}; ask for more with --epochs.");
             info.WriteLine($"resuming {Path.Combine(resume, Checkpoint.FileName)} after epoch {completed} of {epochs}");
-            if (completed >= epochs) throw new DeepGpuException($"The checkpoint in {resume} already holds {completed} epochs; ask for more with --epochs.");
         }
         else
         {
@@ -110,13 +113,13 @@ internal sealed class TrainCommand : ICommand
         using var modelScope = model;
         using var optimizerScope = optimizer;
         var spec = model.Spec;
-        info.WriteLine($"model: {spec.Name ?? "custom"}, {model.Network.ParameterCount:N0} parameters; {optimizer}; batch {options.BatchSize}; {epochs} epochs");
+        info.WriteLine($"model: {spec.Name ?? "custom"}, {model.Network.ParameterCount:N0} parameters; {optimizer}; batch {options.BatchSize}; {Plural(epochs, "epoch")}");
 
         var trainer = new Trainer(model, optimizer, options) { CompletedEpochs = completed };
         var checkpointDir = a.Value("checkpoint") ?? resume;
         if (checkpointDir is not null)
         {
-            var trainerJson = JsonSerializer.Serialize(options with { Epochs = 0 }, CliJson.Options);
+            var trainerJson = JsonSerializer.Serialize(options, CliJson.Options);
             trainer.AfterEpoch = epoch => Checkpoint.Save(checkpointDir, model, optimizer, epoch, new Dictionary<string, string> { ["trainer"] = trainerJson });
         }
         using var cancel = new CancellationTokenSource();
@@ -162,10 +165,12 @@ internal sealed class TrainCommand : ICommand
         }
         else
         {
-            console.Out.WriteLine($"done: {(data.TestIsHeldOut ? "validation" : "test")} accuracy {last.TestAccuracy:P2} after {epochs} epochs in {clock.Elapsed.TotalSeconds:F1} s on {backend.Name}");
+            console.Out.WriteLine($"done: {(data.TestIsHeldOut ? "validation" : "test")} accuracy {last.TestAccuracy:P2} after {Plural(epochs, "epoch")} in {clock.Elapsed.TotalSeconds:F1} s on {backend.Name}");
         }
         return 0;
     }
+
+    internal static string Plural(int n, string noun) => $"{n} {noun}{(n == 1 ? "" : "s")}";
 
     public static readonly string[] BackendNames = ["auto", "cuda", "opencl", "ilgpu-cpu", "cpu"];
 

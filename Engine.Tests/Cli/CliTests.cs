@@ -59,7 +59,7 @@ public sealed class CliTests
     [InlineData("--batch", "0", "--batch must be a positive whole number")]
     [InlineData("--epochs", "x", "--epochs must be a positive whole number")]
     [InlineData("--model", "resnet", "--model must be one of")]
-    [InlineData("--activation", "gelu", "only apply to --model mlp")]
+    [InlineData("--activation", "gelu", "--activation applies only to --model mlp")]
     [InlineData("--backend", "tpu", "--backend must be one of")]
     [InlineData("--optimizer", "lion", "--optimizer must be one of")]
     [InlineData("--frobnicate", "1", "Unknown option --frobnicate")]
@@ -196,6 +196,46 @@ public sealed class CliTrainingFileTests : IDisposable
         using var backend = new DeepGpu.Backends.Cpu.CpuBackend();
         using var model = DeepGpu.Models.Model.Load(Path.Combine(_dir, "net.safetensors"), backend);
         Assert.Equal(5, model.Spec.Layers.Count);
+    }
+
+    [Fact]
+    public void Augment_changes_what_the_network_trains_on()
+    {
+        Assert.Equal(new DeepGpu.Backends.AugmentOptions(2f, 10f, 0.1f), new DeepGpu.Backends.AugmentOptions());
+        string[] common = ["train", "--epochs", "1", "--backend", "cpu", "--json", "--batch", "500"];
+        var plain = CliTests.Run(common);
+        var augmented = CliTests.Run([.. common, "--augment"]);
+        Assert.True(plain.Code == 0 && augmented.Code == 0, plain.Err + augmented.Err);
+        Assert.NotEqual(Final(plain.Out).GetProperty("trainLoss").GetDouble(), Final(augmented.Out).GetProperty("trainLoss").GetDouble());
+    }
+
+    [Fact]
+    public void A_model_that_cannot_be_written_is_one_sentence_and_exit_2()
+    {
+        var blocker = Path.Combine(_dir, "file");
+        File.WriteAllText(blocker, "x");
+        var r = CliTests.Run("train", "--epochs", "1", "--backend", "cpu", "--batch", "500", "--out", Path.Combine(blocker, "m.safetensors"));
+        Assert.Equal(2, r.Code);
+        Assert.Contains("Cannot write", r.Err);
+        Assert.DoesNotContain("   at ", r.Err);
+    }
+
+    [Fact]
+    public void A_squared_error_model_reports_scores_and_its_own_loss()
+    {
+        var spec = Path.Combine(_dir, "mse.json");
+        File.WriteAllText(spec, """[{"type":"affine","outputs":30},{"type":"relu"},{"type":"affine","outputs":10},{"type":"mean-squared-error"}]""");
+        var model = Path.Combine(_dir, "mse.safetensors");
+        Assert.Equal(0, CliTests.Run("train", "--model", spec, "--epochs", "1", "--backend", "cpu", "--weight-decay", "0", "--out", model).Code);
+        var eval = CliTests.Run("eval", model, "--json", "--backend", "cpu");
+        Assert.True(eval.Code == 0, eval.Err);
+        var loss = JsonDocument.Parse(eval.Out).RootElement.GetProperty("loss").GetDouble();
+        Assert.True(double.IsFinite(loss) && loss > 0, $"loss {loss}");
+        using var backend = new DeepGpu.Backends.Cpu.CpuBackend();
+        using var m = DeepGpu.Models.Model.Load(model, backend);
+        var prediction = m.Classify(new float[784]);
+        Assert.False(prediction.IsProbability);
+        Assert.Contains("(score ", prediction.ToString());
     }
 
     [Fact]

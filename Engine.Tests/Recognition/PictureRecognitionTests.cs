@@ -123,7 +123,7 @@ public sealed class PictureRecognitionTests(TrainedDigitModel trained) : IClassF
         Assert.Contains("blank.png: no digit found", text.Out);
         Assert.Contains("broken.png", text.Err);
         Assert.DoesNotContain("   at ", text.Err);
-        Assert.True(File.Exists(System.IO.Path.Combine(saveDir, "first.28x28.png")));
+        Assert.True(File.Exists(System.IO.Path.Combine(saveDir, "first.png.28x28.png")));
 
         var json = CliTests.Run("predict", trained.Path, good, blank, bad, "--json");
         var lines = json.Out.Trim().Split('\n').Select(l => System.Text.Json.JsonDocument.Parse(l).RootElement).ToList();

@@ -59,7 +59,10 @@ public sealed class Evaluation
     /// <summary>Share of samples whose most probable class is their label.</summary>
     public double Accuracy { get; }
 
-    /// <summary>Mean cross-entropy, -log(p[label] + 1e-7) as the book's cross_entropy_error.</summary>
+    /// <summary>
+    /// The model's own loss: mean cross-entropy −log(p[label] + 1e-7) as the book's cross_entropy_error, or for a
+    /// squared-error network its 0.5·Σ(y − t)² per sample.
+    /// </summary>
     public double Loss { get; }
 
     /// <summary>Counts [true class, predicted class].</summary>
@@ -100,11 +103,13 @@ public sealed class Evaluation
             model.Predict(inputs).CopyTo(probabilities, (long)start * classes);
         }
         var truth = data.Labels.Select(l => (int)l).ToArray();
-        return FromPredictions(truth, probabilities, classes, Enumerable.Range(0, classes).Select(model.LabelOf).ToList());
+        // A squared-error network outputs scores, not probabilities: its loss is the one it trains on.
+        double? loss = model.Network.Loss is Layers.MeanSquaredErrorLayer ? model.Evaluate(data, batch).Loss : null;
+        return FromPredictions(truth, probabilities, classes, Enumerable.Range(0, classes).Select(model.LabelOf).ToList(), loss);
     }
 
     /// <summary>The evaluation of given predictions: <paramref name="probabilities"/> [count, classes] row-major against <paramref name="truth"/>.</summary>
-    internal static Evaluation FromPredictions(int[] truth, float[] probabilities, int classes, IReadOnlyList<string>? labels = null)
+    internal static Evaluation FromPredictions(int[] truth, float[] probabilities, int classes, IReadOnlyList<string>? labels = null, double? knownLoss = null)
     {
         ArgumentNullException.ThrowIfNull(truth);
         ArgumentNullException.ThrowIfNull(probabilities);
@@ -131,6 +136,6 @@ public sealed class Evaluation
             loss -= Math.Log(row[label] + 1e-7);
             if (predicted != label) mistakes.Add(new Misclassified(i, label, predicted, row[predicted]));
         }
-        return new Evaluation(truth.Length, classes, labels, truth.Length == 0 ? 0 : loss / truth.Length, confusion, mistakes);
+        return new Evaluation(truth.Length, classes, labels, knownLoss ?? (truth.Length == 0 ? 0 : loss / truth.Length), confusion, mistakes);
     }
 }

@@ -2,10 +2,12 @@ using System.Globalization;
 
 namespace DeepGpu.Models;
 
-/// <summary>One class and its probability.</summary>
-public readonly record struct ClassProbability(string Label, float Probability)
+/// <summary>One class and its probability (or, for a squared-error network, its raw score).</summary>
+public readonly record struct ClassProbability(string Label, float Probability, bool IsScore = false)
 {
-    public override string ToString() => $"{Label} ({Probability.ToString("P1", CultureInfo.InvariantCulture).Replace(" ", "")})";
+    public override string ToString() => IsScore
+        ? $"{Label} (score {Probability.ToString("0.###", CultureInfo.InvariantCulture)})"
+        : $"{Label} ({Probability.ToString("P1", CultureInfo.InvariantCulture).Replace(" ", "")})";
 }
 
 /// <summary>
@@ -23,9 +25,12 @@ public sealed record Prediction(bool Found, float[] Probabilities, IReadOnlyList
     /// <summary>"5 (71.3%), 3 (20.1%), 8 (4.2%)", or "no digit found".</summary>
     public override string ToString() => Found ? string.Join(", ", Top) : "no digit found";
 
-    internal static Prediction From(float[] probabilities, Func<int, string> label, int top = 3)
+    /// <summary>False for a squared-error network, whose outputs are scores rather than probabilities.</summary>
+    public bool IsProbability => Top.Count == 0 || !Top[0].IsScore;
+
+    internal static Prediction From(float[] probabilities, Func<int, string> label, bool scores = false, int top = 3)
     {
-        var best = probabilities.Select((p, i) => new ClassProbability(label(i), p))
+        var best = probabilities.Select((p, i) => new ClassProbability(label(i), p, scores))
             .OrderByDescending(c => c.Probability).Take(top).ToList();
         return new Prediction(true, probabilities, best);
     }

@@ -42,10 +42,10 @@ internal static class TensorFile
         // Pad with spaces to 8 bytes, as safetensors does, so the data section is aligned.
         var padded = (headerBytes.Length + 7) / 8 * 8;
         var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        Directory.CreateDirectory(directory);
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
         try
         {
+            Directory.CreateDirectory(directory);
             using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
             {
                 Span<byte> length = stackalloc byte[8];
@@ -58,10 +58,27 @@ internal static class TensorFile
             }
             File.Move(temp, path, overwrite: true);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            TryDelete(temp);
+            throw new DeepGpuException($"Cannot write {path}: {e.Message}");
+        }
         catch
         {
-            File.Delete(temp);
+            TryDelete(temp);
             throw;
+        }
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing was written there, or it cannot be removed either; the write error is what matters.
         }
     }
 
