@@ -40,6 +40,11 @@ public static class CommandLine
             stdout.Write(MainUsage());
             return args.Length == 0 ? 2 : 0;
         }
+        if (args[0] is "--version" or "version")
+        {
+            stdout.WriteLine($"deepgpu {typeof(CommandLine).Assembly.GetName().Version?.ToString(3)}");
+            return 0;
+        }
         var command = Commands.FirstOrDefault(c => c.Name == args[0]);
         if (command is null)
         {

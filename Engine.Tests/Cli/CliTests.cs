@@ -71,6 +71,24 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Version_prints_the_version() => Assert.StartsWith("deepgpu ", Run("--version").Out);
+
+    [Fact]
+    public void A_picture_given_as_the_model_is_one_sentence()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"deepgpu-notamodel-{Environment.ProcessId}.png");
+        File.WriteAllBytes(path, [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13, 0x49, 0x48, 0x44, 0x52, 1, 2, 3]);
+        try
+        {
+            AssertUserError(2, Run("eval", path, "--backend", "cpu"), "is not a DeepGpu model file (a picture or another kind of file?)");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void An_unknown_command_is_a_usage_error() => AssertUserError(2, Run("fly"), "unknown command 'fly'");
 
     [Fact]

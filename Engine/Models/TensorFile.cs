@@ -97,7 +97,11 @@ internal static class TensorFile
         }
         if (bytes.Length < 8) throw new DeepGpuException($"{name} is not a DeepGpu model file: it is only {bytes.Length} bytes long.");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
-        if (headerLength > MaxHeaderBytes || (long)headerLength > bytes.Length - 8)
+        if (headerLength > MaxHeaderBytes)
+        {
+            throw new DeepGpuException($"{name} is not a DeepGpu model file (a picture or another kind of file?).");
+        }
+        if ((long)headerLength > bytes.Length - 8)
         {
             throw new DeepGpuException($"{name} is not a DeepGpu model file, or is truncated: its header claims {headerLength} bytes but the file holds {bytes.Length - 8}.");
         }
