@@ -78,8 +78,8 @@ internal sealed class BenchCommand : ICommand
     private static void PrintTable(TextWriter o, List<BenchFigure> figures, List<string> backends)
     {
         var rows = figures.Select(f => (f.Kind, f.Subject, f.Size)).Distinct().ToList();
-        o.WriteLine($"| {"figure",-34} | " + string.Join(" | ", backends.Select(b => $"{b,14}")) + " |");
-        o.WriteLine("|" + new string('-', 36) + "|" + string.Join("|", backends.Select(_ => new string('-', 16))) + "|");
+        o.WriteLine($"| {"figure",-36} | " + string.Join(" | ", backends.Select(b => $"{b,14}")) + " |");
+        o.WriteLine("|" + new string('-', 38) + "|" + string.Join("|", backends.Select(_ => new string('-', 16))) + "|");
         foreach (var (kind, subject, size) in rows)
         {
             var label = kind switch
@@ -90,7 +90,7 @@ internal sealed class BenchCommand : ICommand
             };
             var cells = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
                 .Select(f => f is null ? "" : Cell(f));
-            o.WriteLine($"| {label,-34} | " + string.Join(" | ", cells.Select(c => $"{c,14}")) + " |");
+            o.WriteLine($"| {label,-36} | " + string.Join(" | ", cells.Select(c => $"{c,14}")) + " |");
         }
     }
 }

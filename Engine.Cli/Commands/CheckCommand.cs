@@ -23,7 +23,7 @@ internal sealed class CheckCommand : ICommand
         var json = a.Flag("json");
         using var backend = TrainCommand.CreateBackend(a.Choice("backend", "auto", TrainCommand.BackendNames), console.Err);
         console.Err.WriteLine($"checking {backend}");
-        if (!json) console.Out.WriteLine($"{"group",-14} {"op",-40} {"case",-34} {"max error",10} {"ms",8}  result");
+        if (!json) console.Out.WriteLine($"{"group",-14} {"op",-44} {"case",-34} {"max error",10} {"ms",8}  result");
         int passed = 0, failed = 0;
         foreach (var r in SelfCheck.Run(backend))
         {
@@ -34,7 +34,7 @@ internal sealed class CheckCommand : ICommand
                 continue;
             }
             var error = r.Group == "gradient" ? $"{r.Error:0} bad" : r.Error.ToString("0.0e+0");
-            console.Out.WriteLine($"{r.Group,-14} {r.Op,-40} {r.Case,-34} {error,10} {r.Milliseconds,8:F1}  {(r.Passed ? "ok" : "FAIL")}{(r.Message is null ? "" : "  " + r.Message)}");
+            console.Out.WriteLine($"{r.Group,-14} {r.Op,-44} {r.Case,-34} {error,10} {r.Milliseconds,8:F1}  {(r.Passed ? "ok" : "FAIL")}{(r.Message is null ? "" : "  " + r.Message)}");
         }
         var summary = $"{backend.Name}: {passed} passed, {failed} failed";
         if (json) console.Err.WriteLine(summary); else console.Out.WriteLine(summary);

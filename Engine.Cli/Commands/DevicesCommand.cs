@@ -23,7 +23,7 @@ internal sealed class DevicesCommand : ICommand
             console.Out.WriteLine($"{r.Backend,-10} {Truncate(r.Name, 44),-44} {(r.Accepted ? "usable" : "rejected: " + r.Reason)}");
         }
         var (picked, why) = BackendFactory.ChooseAuto();
-        console.Out.WriteLine($"auto: {picked} ({why})");
+        console.Out.WriteLine($"auto: {picked}, because {why}");
         return 0;
     }
 

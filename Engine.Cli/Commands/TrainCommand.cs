@@ -179,7 +179,7 @@ internal sealed class TrainCommand : ICommand
     {
         if (name != "auto") return BackendFactory.Create(name);
         var (picked, why) = BackendFactory.ChooseAuto();
-        info.WriteLine($"backend: {picked} ({why})");
+        info.WriteLine($"backend: {picked}, because {why}");
         return BackendFactory.Create(picked);
     }
 }

@@ -73,7 +73,7 @@ public static class BackendFactory
         if (openCl is not null) return ("opencl", $"no CUDA device; found the OpenCL GPU {openCl.Name}");
         var rejected = devices.Where(d => !d.Accepted && d.Backend is "cuda" or "opencl").Select(d => $"{d.Name}: {d.Reason.TrimEnd('.')}");
         var detail = string.Join("; ", rejected);
-        return ("cpu", "no CUDA device and no usable OpenCL GPU" + (detail.Length > 0 ? $" ({detail})" : ""));
+        return ("cpu", "no CUDA device and no usable OpenCL GPU" + (detail.Length > 0 ? $"; {detail}" : ""));
     }
 
     /// <summary>Every device found (CUDA, OpenCL, ILGPU's CPU accelerator, the managed cpu), with why each is or isn't usable.</summary>
