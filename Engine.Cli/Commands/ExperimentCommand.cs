@@ -79,7 +79,7 @@ internal sealed class ExperimentCommand : ICommand
         console.Err.WriteLine($"data: {data.Description}");
         using var backend = TrainCommand.CreateBackend(backendName, console.Err);
         var clock = Stopwatch.StartNew();
-        var result = BookExperiments.Run(name, data.Train, data.Test, backend, options);
+        var result = BookExperiments.Run(name, data.Train, data.Test, backend, options with { TestSetName = data.TestIsHeldOut ? "validation" : "test" });
         var seconds = clock.Elapsed.TotalSeconds;
 
         var csv = Path.Combine(outDir, name + ".csv");
@@ -89,7 +89,7 @@ internal sealed class ExperimentCommand : ICommand
 
         var o = console.Out;
         o.WriteLine(result.Title);
-        foreach (var line in Summarize(result, name == "overfit" && data.TestIsHeldOut)) o.WriteLine("  " + line);
+        foreach (var line in Summarize(result)) o.WriteLine("  " + line);
         foreach (var note in result.Notes) o.WriteLine($"note: {note}");
         o.WriteLine($"lesson: {result.Lesson}");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {csv} and {chart} ({seconds:F1} s on {backend.Name})"));
@@ -97,7 +97,7 @@ internal sealed class ExperimentCommand : ICommand
     }
 
     /// <summary>One line per curve: its final value (losses: the mean of the last 5% of iterations, which is less noisy).</summary>
-    private static IEnumerable<string> Summarize(ExperimentResult result, bool testIsHeldOut)
+    private static IEnumerable<string> Summarize(ExperimentResult result)
     {
         var width = result.Curves.Max(c => c.Name.Length);
         foreach (var c in result.Curves)
@@ -112,8 +112,7 @@ internal sealed class ExperimentCommand : ICommand
             }
             else
             {
-                var label = testIsHeldOut ? c.Name.Replace(", test", ", validation", StringComparison.Ordinal) : c.Name;
-                yield return string.Create(CultureInfo.InvariantCulture, $"{label.PadRight(width + 6)}  {result.YLabel} {c.Last:P1} after {last:F0} {result.XLabel}");
+                yield return string.Create(CultureInfo.InvariantCulture, $"{c.Name.PadRight(width)}  {result.YLabel} {c.Last:P1} after {last:F0} {result.XLabel}");
             }
         }
     }

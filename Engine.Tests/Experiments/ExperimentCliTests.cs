@@ -58,6 +58,7 @@ public sealed class ExperimentCliTests
         Assert.Equal(1 + 6 * 2, lines.Length);
         // The embedded sample holds out part of the training set as its test part; the summary says validation.
         Assert.Contains("plain, validation", overfit.Out);
+        Assert.Contains(lines, l => l.StartsWith("\"plain, validation\",", StringComparison.Ordinal)); // the CSV and chart say so too
         Assert.Contains("after 2 epochs", overfit.Out);
     }
 

@@ -164,9 +164,9 @@ public static class BookExperiments
             var history = Fit(trainer, data, testData);
             var x = history.Select(h => (double)h.Epoch).ToArray();
             curves.Add(new Curve($"{label}, train", x, trainAccuracy.ToArray(), label));
-            curves.Add(new Curve($"{label}, test", x, history.Select(h => h.TestAccuracy).ToArray(), label));
+            curves.Add(new Curve($"{label}, {options.TestSetName}", x, history.Select(h => h.TestAccuracy).ToArray(), label));
             options.Progress?.Report(string.Create(CultureInfo.InvariantCulture,
-                $"{label}: train accuracy {trainAccuracy[^1]:F3}, test accuracy {history[^1].TestAccuracy:F3} after {epochs} epochs"));
+                $"{label}: train accuracy {trainAccuracy[^1]:F3}, {options.TestSetName} accuracy {history[^1].TestAccuracy:F3} after {epochs} epochs"));
         }
         return new ExperimentResult("overfit", $"Overfitting ({data.Count} training images, 784-100x6-10, SGD lr 0.01)", "epochs", "accuracy", curves,
             "Trained plain on a few images the net fits them perfectly while test accuracy stays far lower; weight decay and dropout narrow the gap between train and test accuracy.");

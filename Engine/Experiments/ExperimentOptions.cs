@@ -27,6 +27,9 @@ public sealed record ExperimentOptions
     /// <summary>Seeds the initial weights, the batch order and dropout.</summary>
     public ulong Seed { get; init; } = 1;
 
+    /// <summary>What the overfit experiment calls its held-out set: "test", or "validation" when it is a part held out of the training files.</summary>
+    public string TestSetName { get; init; } = "test";
+
     /// <summary>Told one line when each curve finishes (for a progress display).</summary>
     public IProgress<string>? Progress { get; init; }
 }
