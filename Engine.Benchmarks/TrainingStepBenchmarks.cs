@@ -38,9 +38,7 @@ public class TrainingStepBenchmarks : IDisposable
         backend = BackendFactory.Create(Backend);
         model = Model.Create(spec, backend, seed: 1);
         plan = model.GetPlan(100);
-        var rng = new Random(1);
-        backend.Upload<float>(Enumerable.Range(0, plan.Input.Length).Select(_ => (float)rng.NextDouble()).ToArray(), plan.Input);
-        backend.Upload<int>(Enumerable.Range(0, 100).Select(i => i % spec.Classes).ToArray(), plan.Labels);
+        QuickBench.FillRandomBatch(backend, plan, spec.Classes);
         optimizer = makeOptimizer();
         optimizer.Bind(backend, model.Network.ParameterCount);
     }

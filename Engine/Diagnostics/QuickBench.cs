@@ -84,7 +84,7 @@ public static class QuickBench
     {
         using var model = Model.Create(spec, backend, 1);
         var plan = model.GetPlan(batch);
-        Fill(backend, plan, spec, batch);
+        FillRandomBatch(backend, plan, spec.Classes);
         optimizer.Bind(backend, model.Network.ParameterCount);
         ulong step = 0;
         var seconds = MedianSeconds(backend, () =>
@@ -101,7 +101,7 @@ public static class QuickBench
     {
         using var model = Model.Create(spec, backend, 1);
         var plan = model.GetPlan(batch);
-        Fill(backend, plan, spec, batch);
+        FillRandomBatch(backend, plan, spec.Classes);
         var runs = Enumerable.Range(0, repeats + 2).Select(i => plan.ProfileLayers(new PassInfo(true, 1, (ulong)i))).Skip(2).ToList();
         return runs[0].Select((l, i) => (l.Layer, Median(runs.Select(r => r[i].ForwardMs)), Median(runs.Select(r => r[i].BackwardMs)))).ToList();
 
@@ -117,17 +117,18 @@ public static class QuickBench
     {
         using var model = Model.Create(spec, backend, 1);
         var plan = model.GetPlan(batch, withLabels: false);
-        Fill(backend, plan, spec, batch);
+        FillRandomBatch(backend, plan, spec.Classes);
         var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats);
         return new BenchFigure(backend.Name, "infer", spec.Name ?? "custom", batch, batch / seconds, "images/s");
     }
 
-    private static void Fill(Backend backend, Plan plan, NetworkSpec spec, int batch)
+    /// <summary>Random inputs in [0, 1) and labels cycling through the classes: what every timed step runs on.</summary>
+    public static void FillRandomBatch(Backend backend, Plan plan, int classes)
     {
         var rng = new Random(1);
         var x = new float[plan.Input.Length];
         for (var i = 0; i < x.Length; i++) x[i] = (float)rng.NextDouble();
         backend.Upload<float>(x, plan.Input);
-        if (plan.Labels.Length > 0) backend.Upload<int>(Enumerable.Range(0, batch).Select(i => i % spec.Classes).ToArray(), plan.Labels);
+        if (plan.Labels.Length > 0) backend.Upload<int>(Enumerable.Range(0, plan.Batch).Select(i => i % classes).ToArray(), plan.Labels);
     }
 }

@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using DeepGpu.Reporting;
 
 namespace DeepGpu.Experiments;
@@ -29,12 +30,7 @@ public static class ExperimentChart
     }
 
     /// <summary>Writes the chart to <paramref name="path"/> (temporary name, then renamed).</summary>
-    public static void Write(ExperimentResult result, string path)
-    {
-        var temp = path + ".tmp";
-        File.WriteAllText(temp, ToSvg(result));
-        File.Move(temp, path, overwrite: true);
-    }
+    public static void Write(ExperimentResult result, string path) => AtomicFile.WriteText(path, ToSvg(result), createDirectory: true);
 
     // Within a panel titled by its group, "dropout 0.2, train" reads as "train".
     private static string ShortName(string name, string group) =>

@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using System.Globalization;
 using System.Text;
 
@@ -88,42 +89,11 @@ public sealed class ExperimentResult
 
     /// <summary>Writes <see cref="ToCsv"/> to <paramref name="path"/> through a temporary file and a rename, so no half file is left.</summary>
     /// <exception cref="DeepGpuException">The file cannot be written.</exception>
-    public void WriteCsv(string path)
-    {
-        var full = Path.GetFullPath(path);
-        var temp = full + ".tmp-" + Guid.NewGuid().ToString("N")[..8];
-        try
-        {
-            var dir = Path.GetDirectoryName(full);
-            if (!string.IsNullOrEmpty(dir)) Directory.CreateDirectory(dir);
-            File.WriteAllText(temp, ToCsv(), new UTF8Encoding(false));
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new DeepGpuException($"Cannot write {full}: {e.Message.TrimEnd('.')}.");
-        }
-    }
+    public void WriteCsv(string path) => AtomicFile.WriteText(path, ToCsv(), createDirectory: true);
 
     public override string ToString() => $"{Name}: {Title} ({Curves.Count} curves)";
 
     private static string Quote(string field) =>
         field.IndexOfAny([',', '"', '\n', '\r']) < 0 ? field : "\"" + field.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Nothing more to do about a temp file we cannot remove.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same.
-        }
-    }
 }

@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
 using SixLabors.ImageSharp.Formats.Bmp;
@@ -206,20 +207,7 @@ public static class DigitImage
                 image[x, y] = new L8((byte)MathF.Round(v * 255f));
             }
 
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full) ?? ".", $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-                image.Save(stream, new PngEncoder { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8 });
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            string reason = ex is DirectoryNotFoundException ? "its folder does not exist" : Reason(ex);
-            throw new DeepGpuException($"Cannot write {path}: {reason}.", ex);
-        }
+        AtomicFile.Write(path, stream => image.Save(stream, new PngEncoder { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8 }));
     }
 
     /// <summary>
@@ -234,10 +222,6 @@ public static class DigitImage
         return DigitPreprocessor.CentreOfMass(image784, Size, Size);
     }
 
-    private static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
 
     private static void CheckPixelArray(int length, int width, int height, int channels, string kind)
     {

@@ -10,6 +10,7 @@ public sealed class ConvolutionLayer : Layer
     private readonly WeightInit _init;
     private LayerBinding _b = null!;
     private ConvolutionGeometry _g;
+    private BufferView<float> _w, _bias, _dw, _db;
 
     public ConvolutionLayer(string name, Shape input, int filters, int size, int stride, int pad, WeightInit init)
         : base(name, input, OutputFor(name, input, filters, size, stride, pad))
@@ -44,13 +45,12 @@ public sealed class ConvolutionLayer : Layer
     {
         _b = binding;
         _g = _g with { Batch = binding.Batch };
+        (_w, _bias, _dw, _db) = (binding.Parameters["W"], binding.Parameters["b"], binding.Gradients["W"], binding.Gradients["b"]);
     }
 
-    internal override void Forward(PassInfo pass) =>
-        _b.Backend.ConvolutionForward(_g, _b.X, _b.Parameters["W"], _b.Parameters["b"], _b.Y, _b.Workspace);
+    internal override void Forward(PassInfo pass) => _b.Backend.ConvolutionForward(_g, _b.X, _w, _bias, _b.Y, _b.Workspace);
 
-    internal override void Backward() =>
-        _b.Backend.ConvolutionBackward(_g, _b.X, _b.Parameters["W"], _b.DY, _b.DX, _b.Gradients["W"], _b.Gradients["b"], _b.Workspace);
+    internal override void Backward() => _b.Backend.ConvolutionBackward(_g, _b.X, _w, _b.DY, _b.DX, _dw, _db, _b.Workspace);
 }
 
 /// <summary>Max or average pooling over NCHW input (book ch.7).</summary>
@@ -106,7 +106,7 @@ public sealed class BatchNormalizationLayer : Layer
     private NormalizationGeometry _g;
     private DeviceBuffer<float>? _savedMean;
     private DeviceBuffer<float>? _savedInvStd;
-    private BufferView<float> _dx;
+    private BufferView<float> _dx, _gamma, _beta, _dgamma, _dbeta, _runningMean, _runningVar;
 
     public BatchNormalizationLayer(string name, Shape input, float momentum, float epsilon) : base(name, input, input)
     {
@@ -135,15 +135,15 @@ public sealed class BatchNormalizationLayer : Layer
         _savedInvStd = binding.AllocateFloat(_channels);
         // The op always writes dx; a first layer gets a scratch buffer for it.
         _dx = binding.DX.Length > 0 ? binding.DX : binding.AllocateFloat(binding.Batch * InputShape.Size);
+        (_gamma, _beta, _dgamma, _dbeta) = (binding.Parameters["gamma"], binding.Parameters["beta"], binding.Gradients["gamma"], binding.Gradients["beta"]);
+        (_runningMean, _runningVar) = (binding.State["running_mean"], binding.State["running_var"]);
     }
 
     internal override void Forward(PassInfo pass) =>
-        _b.Backend.BatchNormForward(_g, pass.Training, Momentum, Epsilon, _b.X, _b.Parameters["gamma"], _b.Parameters["beta"], _b.Y,
-            _b.State["running_mean"], _b.State["running_var"], _savedMean!, _savedInvStd!);
+        _b.Backend.BatchNormForward(_g, pass.Training, Momentum, Epsilon, _b.X, _gamma, _beta, _b.Y, _runningMean, _runningVar, _savedMean!, _savedInvStd!);
 
     internal override void Backward() =>
-        _b.Backend.BatchNormBackward(_g, _b.X, _b.Parameters["gamma"], _b.DY, _savedMean!, _savedInvStd!,
-            _dx, _b.Gradients["gamma"], _b.Gradients["beta"]);
+        _b.Backend.BatchNormBackward(_g, _b.X, _gamma, _b.DY, _savedMean!, _savedInvStd!, _dx, _dgamma, _dbeta);
 }
 
 /// <summary>Inverted dropout (book ch.6): drops each unit with probability Ratio while training; identity at inference.</summary>

@@ -11,6 +11,8 @@ public sealed class AffineLayer : Layer
     private readonly int _out;
     private readonly WeightInit _init;
     private LayerBinding _b = null!;
+    // Looked up once at bind time, so a step does no dictionary work.
+    private BufferView<float> _w, _bias, _dw, _db;
 
     public AffineLayer(string name, Shape input, int outputs, WeightInit init) : base(name, input, new Shape(outputs))
     {
@@ -25,22 +27,26 @@ public sealed class AffineLayer : Layer
         new("b", new Shape(_out), IsWeight: false),
     ];
 
-    internal override void Bind(LayerBinding binding) => _b = binding;
+    internal override void Bind(LayerBinding binding)
+    {
+        _b = binding;
+        (_w, _bias, _dw, _db) = (binding.Parameters["W"], binding.Parameters["b"], binding.Gradients["W"], binding.Gradients["b"]);
+    }
 
     internal override void Forward(PassInfo pass)
     {
         var be = _b.Backend;
-        be.Gemm(false, false, _b.Batch, _out, _in, 1f, _b.X, _b.Parameters["W"], 0f, _b.Y);
-        be.AddBias(_b.Y, _b.Parameters["b"], _b.Batch, _out);
+        be.Gemm(false, false, _b.Batch, _out, _in, 1f, _b.X, _w, 0f, _b.Y);
+        be.AddBias(_b.Y, _bias, _b.Batch, _out);
     }
 
     internal override void Backward()
     {
         var be = _b.Backend;
         // dW = xᵀ·dy, db = Σ dy, dx = dy·Wᵀ
-        be.Gemm(true, false, _in, _out, _b.Batch, 1f, _b.X, _b.DY, 0f, _b.Gradients["W"]);
-        be.BiasGradient(_b.DY, _b.Gradients["b"], _b.Batch, _out);
-        if (_b.DX.Length > 0) be.Gemm(false, true, _b.Batch, _in, _out, 1f, _b.DY, _b.Parameters["W"], 0f, _b.DX);
+        be.Gemm(true, false, _in, _out, _b.Batch, 1f, _b.X, _b.DY, 0f, _dw);
+        be.BiasGradient(_b.DY, _db, _b.Batch, _out);
+        if (_b.DX.Length > 0) be.Gemm(false, true, _b.Batch, _in, _out, 1f, _b.DY, _w, 0f, _b.DX);
     }
 }
 
@@ -107,7 +113,7 @@ public sealed class SoftmaxWithLossLayer : LossLayer
 
 /// <summary>
 /// Sum of squares loss 0.5·Σ(y − t)² / N against one-hot targets built from the labels (book ch.4); the output
-/// is the scores themselves.
+/// is the scores themselves, so the layer shares its input's buffer instead of copying it.
 /// </summary>
 public sealed class MeanSquaredErrorLayer : LossLayer
 {
@@ -117,6 +123,8 @@ public sealed class MeanSquaredErrorLayer : LossLayer
 
     public MeanSquaredErrorLayer(string name, Shape input) : base(name, input) { }
 
+    public override bool IsView => true;
+
     internal override void Bind(LayerBinding binding)
     {
         _b = binding;
@@ -125,13 +133,15 @@ public sealed class MeanSquaredErrorLayer : LossLayer
 
     internal override void Forward(PassInfo pass)
     {
-        var be = _b.Backend;
-        be.Copy(_b.X, _b.Y);
         if (_targets is null) return;
+        var be = _b.Backend;
         be.OneHot(_b.Labels, _targets, _b.Batch, Classes);
         be.SumSquaredError(_b.X, _targets, _b.Metrics.Slice(0, 1), _b.Batch, Classes);
         be.CountCorrect(_b.X, _b.Labels, _b.Metrics.Slice(1, 1), _b.Batch, Classes);
     }
 
-    internal override void Backward() => _b.Backend.SumSquaredErrorBackward(_b.X, _targets!, _b.DX, _b.Batch, Classes);
+    internal override void Backward()
+    {
+        if (_b.DX.Length > 0) _b.Backend.SumSquaredErrorBackward(_b.X, _targets!, _b.DX, _b.Batch, Classes);
+    }
 }

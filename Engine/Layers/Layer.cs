@@ -43,7 +43,7 @@ public abstract class Layer
     /// <summary>Non-trainable saved tensors.</summary>
     public virtual IReadOnlyList<StateSpec> State => [];
 
-    /// <summary>True when the output is the input itself (Flatten): the plan gives both the same buffer.</summary>
+    /// <summary>True when the output is the input itself (Flatten, a squared-error loss): the plan gives both the same buffer.</summary>
     public virtual bool IsView => false;
 
     /// <summary>Scratch floats this layer needs for a batch on a backend (shared between layers).</summary>

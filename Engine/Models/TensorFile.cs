@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -10,7 +11,7 @@ namespace DeepGpu.Models;
 /// <summary>
 /// A safetensors-layout file: an 8-byte little-endian header length, a JSON header naming each tensor's dtype,
 /// shape and byte offsets (plus a string-to-string "__metadata__" map), then the raw little-endian float32 data.
-/// Writes go to a temporary name and are renamed, so a crash never leaves half a file under the real name.
+/// Writes go through <see cref="AtomicFile"/>, so a crash never leaves half a file under the real name.
 /// </summary>
 internal static class TensorFile
 {
@@ -41,45 +42,15 @@ internal static class TensorFile
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         // Pad with spaces to 8 bytes, as safetensors does, so the data section is aligned.
         var padded = (headerBytes.Length + 7) / 8 * 8;
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
-        var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Environment.ProcessId}.tmp");
-        try
+        AtomicFile.Write(path, stream =>
         {
-            Directory.CreateDirectory(directory);
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
-                stream.Write(length);
-                stream.Write(headerBytes);
-                for (var i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
-                foreach (var t in tensors) stream.Write(LittleEndianBytes(t.Data));
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, path, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new DeepGpuException($"Cannot write {path}: {e.Message}");
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Nothing was written there, or it cannot be removed either; the write error is what matters.
-        }
+            Span<byte> length = stackalloc byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)padded);
+            stream.Write(length);
+            stream.Write(headerBytes);
+            for (var i = headerBytes.Length; i < padded; i++) stream.WriteByte((byte)' ');
+            foreach (var t in tensors) stream.Write(LittleEndianBytes(t.Data));
+        }, createDirectory: true);
     }
 
     public static (Dictionary<string, string> Metadata, Dictionary<string, Tensor> Tensors) Read(string path)

@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using System.Globalization;
 using System.Net;
 using System.Text;

@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using System.Text;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats.Png;

@@ -1,3 +1,4 @@
+using DeepGpu.IO;
 using System.Buffers.Binary;
 using System.Text.Json;
 using DeepGpu.Backends;
@@ -46,21 +47,7 @@ public static class OnnxExporter
         var directory = Path.GetDirectoryName(full) ?? throw new DeepGpuException($"Cannot write {path}: it names no file.");
         if (!Directory.Exists(directory)) throw new DeepGpuException($"Cannot write {path}: the folder {directory} does not exist.");
         if (Directory.Exists(full)) throw new DeepGpuException($"Cannot write {path}: it is a folder.");
-        var temp = Path.Combine(directory, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-            {
-                proto.WriteTo(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temp, full, overwrite: true);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            TryDelete(temp);
-            throw new DeepGpuException($"Cannot write {path}: {e.Message.TrimEnd('.')}.", e);
-        }
+        AtomicFile.Write(full, proto.WriteTo);
     }
 
     /// <summary>The ONNX file's bytes for <paramref name="model"/>.</summary>
@@ -70,17 +57,6 @@ public static class OnnxExporter
         return Build(model).ToArray();
     }
 
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The original error is the one to report.
-        }
-    }
 
     private static ProtoWriter Build(Model model)
     {
