@@ -221,7 +221,7 @@ internal static class QuickParts
     public static void Run()
     {
         using var backend = new CpuBackend();
-        foreach (var (ta, tb, m, n, k) in new[] { (false, true, 30, 25, 576), (false, false, 30, 576, 25), (false, true, 64, 576, 64), (true, false, 576, 64, 64), (false, false, 64, 64, 576) })
+        foreach (var (ta, tb, m, n, k) in new[] { (false, false, 16, 784, 144), (false, true, 16, 144, 784), (true, false, 144, 784, 16), (false, false, 32, 256, 288), (false, true, 32, 288, 256), (true, false, 288, 256, 32), (false, false, 64, 192, 576), (false, true, 64, 576, 192), (true, false, 576, 192, 64), (false, true, 16, 9, 784) })
         {
             Console.WriteLine($"gemm {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')} {m}x{n}x{k}: {Quick.Gflops(backend, m, n, k, ta, tb),7:F1} GFLOP/s");
         }

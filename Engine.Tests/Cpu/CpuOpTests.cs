@@ -20,6 +20,13 @@ public class CpuOpTests
         { 5, 1, 28, 28, 30, 5, 5, 1, 0 },
         { 4, 7, 8, 8, 33, 3, 3, 1, 1 },
         { 1, 4, 5, 5, 3, 5, 5, 3, 1 },
+        // The direct path (stride 1, pad below the kernel): a last group of one image on the canvas grid, filters
+        // and channels off the multiples of 8, rectangular kernels, 1×1, pad = K − 1 (dy unpadded).
+        { 13, 3, 8, 8, 9, 3, 3, 1, 1 },
+        { 3, 9, 5, 7, 4, 2, 3, 1, 1 },
+        { 3, 2, 6, 4, 5, 3, 1, 1, 0 },
+        { 2, 5, 4, 4, 8, 1, 1, 1, 0 },
+        { 4, 16, 14, 14, 32, 3, 3, 1, 2 },
     };
 
     [Theory, MemberData(nameof(ConvShapes))]

@@ -46,13 +46,19 @@ public sealed partial class CpuBackend
     // One slot per worker, or per group when there are fewer groups than workers (then a group's index is its slot).
     private static int Slots(ConvolutionGeometry g) => Math.Min(Pool.Workers, Groups(g));
 
-    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) => PartialsStart(g) + Groups(g) * PartialLength(g);
+    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) =>
+        UsesDirect(g) ? new DirectLayout(g, Pool.Workers).Length(g) : PartialsStart(g) + Groups(g) * PartialLength(g);
 
     public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
         BufferView<float> y, BufferView<float> workspace)
     {
         CheckConvolution(g, x, w, y, workspace);
         CheckView(b, g.Filters, nameof(b));
+        if (UsesDirect(g))
+        {
+            DirectForward(g, x, w, b, y, workspace);
+            return;
+        }
         var groups = Groups(g);
         Pool.For(groups, new ConvolutionJob(this, g, groups, false, x, w, b, y, default, default, default, workspace));
     }
@@ -64,11 +70,20 @@ public sealed partial class CpuBackend
         CheckView(dw, g.WeightLength, nameof(dw));
         CheckView(db, g.Filters, nameof(db));
         if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
+        if (UsesDirect(g))
+        {
+            DirectBackward(g, x, w, dy, dx, dw, db, workspace);
+            return;
+        }
         var groups = Groups(g);
         Pool.For(groups, new ConvolutionJob(this, g, groups, true, x, w, dy, default, dx, dw, db, workspace));
-        // Sum the groups' partial dw and db, always in group order.
+        SumPartials(g, workspace, PartialsStart(g), groups, dw, db);
+    }
+
+    /// <summary>dw and db as the sums of the groups' partials (each F·K then F floats from <paramref name="start"/>), always in group order.</summary>
+    private static void SumPartials(ConvolutionGeometry g, BufferView<float> workspace, long start, int groups, BufferView<float> dw, BufferView<float> db)
+    {
         var ws = workspace.Span();
-        var start = PartialsStart(g);
         var part = PartialLength(g);
         var dws = dw.Span()[..g.WeightLength];
         var dbs = db.Span()[..g.Filters];

@@ -1,0 +1,303 @@
+// Stride-1 convolutions without im2col (the AVX-512 tier; the others use im2col + GEMM).
+// A group of images is laid out, zero-padded, on one canvas per channel: image i in cell (i / Across, i % Across),
+// cells of (H + P) × (W + P) so neighbours share their padding, canvas rows Width = Across·(W + P) floats long.
+// Number the output pixels by "virtual columns" j = canvas position of their window's corner. Then for each
+// patch entry k = (c, kh, kw) the inputs of consecutive j are consecutive floats at xp + off(k) + j, with
+// off(k) = c·pitch + kh·Width + kw: the convolution is a GEMM whose B rows are read straight off the canvas.
+// No im2col matrix is written and no B panel packed, so what the micro-kernel streams stays in L1/L2. Columns
+// whose window straddles two cells are computed and dropped (about KW−1−P of every W + P columns and likewise
+// for rows: 10–20% of the work). dx is the same kind of convolution, of dy laid out on a canvas with borders
+// KH−1−P and KW−1−P (the same cells), with the filters flipped and their channels swapped; that canvas, shifted
+// by its borders, also holds dy at x's virtual columns with zeros in between, so dw reduces dy·x over j in
+// vector lanes (DirectConvolution.Dot). Each group has its own partial dw and db, summed in group order, so
+// results do not depend on which worker ran what.
+using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
+
+namespace DeepGpu.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    /// <summary>The direct path: stride 1, padding below the kernel size (so dy's padding is not negative), 32 vector registers.</summary>
+    private bool UsesDirect(ConvolutionGeometry g) =>
+        Tier == CpuTier.Vector512 && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
+
+    /// <summary>Sizes and workspace offsets of the direct path for one geometry.</summary>
+    private readonly struct DirectLayout
+    {
+        /// <summary>Images per group, on a grid of Across × Down cells of CellH × CellW (H + P by W + P).</summary>
+        public readonly int Images, Across, Down, CellH, CellW;
+        /// <summary>Canvas row width (Across·CellW) and channel pitch.</summary>
+        public readonly int Width, Pitch;
+        /// <summary>Virtual columns of a full group's outputs (and of dx's).</summary>
+        public readonly int Columns, ColumnsQ;
+        public readonly int Filters8, Channels8, Patch3, FlippedPatch;
+        public readonly long XLength, DyLength, OutLength, Slot, PackedW, PackedFlipped, Offsets, FlippedOffsets, SlotsStart, PartialsStart;
+
+        public DirectLayout(ConvolutionGeometry g, int workers)
+        {
+            CellH = g.Height + g.Pad;
+            CellW = g.Width + g.Pad;
+            // About 1024 virtual columns a group: long rows for the kernels, and a canvas that stays in L2.
+            var wanted = 1024.0 / (CellH * CellW);
+            Across = Math.Max(1, (int)Math.Round(Math.Sqrt(wanted)));
+            Down = Math.Max(1, (int)Math.Round(wanted / Across));
+            Images = Math.Min(Across * Down, g.Batch);
+            Down = (Images + Across - 1) / Across;
+            Width = Across * CellW;
+            Columns = ((Down - 1) * CellH + g.OutH) * Width;
+            ColumnsQ = ((Down - 1) * CellH + g.Height) * Width;
+            // Rows for the widest border (P for x, KH−1−P for dy) above and below, then room for the kernels'
+            // reads past the last row (rounded-up columns plus the largest offset within a channel).
+            var border = Math.Max(g.Pad, g.KernelH - 1 - g.Pad);
+            Pitch = Round((Down * CellH + 2 * border + 2) * Width + 64, 16);
+            Filters8 = Round(g.Filters, 8);
+            Channels8 = Round(g.Channels, 8);
+            Patch3 = Round(g.PatchLength, 3);
+            FlippedPatch = g.Filters * g.KernelH * g.KernelW;
+            XLength = (long)g.Channels * Pitch;
+            DyLength = (long)Filters8 * Pitch;
+            OutLength = Math.Max((long)Filters8 * Round(Columns, 32), (long)Channels8 * Round(ColumnsQ, 32));
+            // 16 floats of room before dy and the outputs to align them (see Run).
+            Slot = XLength + DyLength + OutLength + 32;
+            PackedW = 0;
+            PackedFlipped = PackedW + (long)Filters8 * g.PatchLength;
+            Offsets = PackedFlipped + (long)Channels8 * FlippedPatch;
+            FlippedOffsets = Offsets + Patch3;
+            SlotsStart = FlippedOffsets + FlippedPatch;
+            PartialsStart = SlotsStart + Math.Min(workers, Groups(g)) * Slot;
+        }
+
+        public int Groups(ConvolutionGeometry g) => (g.Batch + Images - 1) / Images;
+
+        public long Length(ConvolutionGeometry g) => PartialsStart + Groups(g) * PartialLength(g);
+    }
+
+    /// <summary>The first p + i (0 ≤ i &lt; 16) for which p + i + shift is 64-byte aligned.</summary>
+    private static unsafe float* Align(float* p, int shift) => p + (16 - (int)((nint)(p + shift) & 63) / 4) % 16;
+
+    private static int Round(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
+
+    private void DirectForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
+        BufferView<float> y, BufferView<float> workspace)
+    {
+        var layout = new DirectLayout(g, Pool.Workers);
+        PrepareDirect(g, layout, w, workspace, flipped: false);
+        Pool.For(layout.Groups(g), new DirectJob(g, layout, false, x, w, b, y, default, default, default, workspace));
+    }
+
+    private void DirectBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
+        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    {
+        var layout = new DirectLayout(g, Pool.Workers);
+        PrepareDirect(g, layout, w, workspace, flipped: dx.Length != 0);
+        var groups = layout.Groups(g);
+        Pool.For(groups, new DirectJob(g, layout, true, x, w, dy, default, dx, dw, db, workspace));
+        SumPartials(g, workspace, layout.PartialsStart, groups, dw, db);
+    }
+
+    /// <summary>
+    /// Packs the filters into 8-row panels ([K][8] each, rows past F zero) and writes the offset tables; for dx
+    /// also the flipped filters w'[c, (f, a, b)] = w[f, c, KH−1−a, KW−1−b] and dy's offsets.
+    /// </summary>
+    private static unsafe void PrepareDirect(ConvolutionGeometry g, DirectLayout layout, BufferView<float> w, BufferView<float> workspace, bool flipped)
+    {
+        var ws = workspace.Span();
+        var ww = w.Span();
+        int k = g.PatchLength, kk = g.KernelH * g.KernelW;
+        var packed = ws.Slice((int)layout.PackedW, layout.Filters8 * k);
+        for (var f = 0; f < layout.Filters8; f++)
+        {
+            for (var p = 0; p < k; p++) packed[(f / 8 * k + p) * 8 + f % 8] = f < g.Filters ? ww[f * k + p] : 0f;
+        }
+        fixed (float* pws = ws)
+        {
+            var offsets = (int*)(pws + layout.Offsets);
+            for (var p = 0; p < layout.Patch3; p++)
+            {
+                offsets[p] = p < k ? p / kk * layout.Pitch + p % kk / g.KernelW * layout.Width + p % g.KernelW : 0;
+            }
+            if (!flipped) return;
+            var flippedOffsets = (int*)(pws + layout.FlippedOffsets);
+            for (var p = 0; p < layout.FlippedPatch; p++)
+            {
+                flippedOffsets[p] = p / kk * layout.Pitch + p % kk / g.KernelW * layout.Width + p % g.KernelW;
+            }
+        }
+        var packedFlipped = ws.Slice((int)layout.PackedFlipped, layout.Channels8 * layout.FlippedPatch);
+        for (var c = 0; c < layout.Channels8; c++)
+        {
+            for (var p = 0; p < layout.FlippedPatch; p++)
+            {
+                var (f, a, bw) = (p / kk, p % kk / g.KernelW, p % g.KernelW);
+                packedFlipped[(c / 8 * layout.FlippedPatch + p) * 8 + c % 8] =
+                    c < g.Channels ? ww[f * k + c * kk + (g.KernelH - 1 - a) * g.KernelW + g.KernelW - 1 - bw] : 0f;
+            }
+        }
+    }
+
+    private readonly struct DirectJob : WorkerPool.IWork
+    {
+        private readonly ConvolutionGeometry g;
+        private readonly DirectLayout layout;
+        private readonly bool backward;
+        private readonly BufferView<float> x, w, bOrDy, y, dx, dw, db, workspace;
+
+        public DirectJob(ConvolutionGeometry g, DirectLayout layout, bool backward, BufferView<float> x, BufferView<float> w,
+            BufferView<float> bOrDy, BufferView<float> y, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+        {
+            (this.g, this.layout, this.backward) = (g, layout, backward);
+            (this.x, this.w, this.bOrDy, this.y, this.dx, this.dw, this.db, this.workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
+        }
+
+        public unsafe void Run(int index, int worker)
+        {
+            var first = index * layout.Images;
+            var count = Math.Min(layout.Images, g.Batch - first);
+            var down = (count + layout.Across - 1) / layout.Across;
+            var groups = layout.Groups(g);
+            fixed (float* px = x.Span(), pb = bOrDy.Span(), pws = workspace.Array(), py = y.Span(), pdx = dx.Span())
+            {
+                var ws = pws + workspace.Offset;
+                var xp = ws + layout.SlotsStart + (groups <= Pool.Workers ? index : worker) * layout.Slot;
+                int qh = g.KernelH - 1 - g.Pad, qw = g.KernelW - 1 - g.Pad;
+                // dy's rows are read at the shift below by the dw kernel, the outputs written whole: 64-byte aligned,
+                // so those loads and stores each touch one cache line.
+                var dyp = Align(xp + layout.XLength, qh * layout.Width + qw);
+                var outs = Align(dyp + layout.DyLength, 0);
+                var image = g.Channels * g.Height * g.Width;
+                var plane = g.Filters * g.OutH * g.OutW;
+                Pad(layout, px + (long)first * image, count, g.Channels, g.Channels, g.Height, g.Width, g.Pad, g.Pad, xp);
+                var offsets = (int*)(ws + layout.Offsets);
+                var columns = ((down - 1) * layout.CellH + g.OutH) * layout.Width;
+                if (!backward)
+                {
+                    Convolve(ws + layout.PackedW, layout.Filters8, g.PatchLength, xp, offsets, columns, outs);
+                    Unpad(layout, outs, Round(columns, 32), count, g.Filters, g.OutH, g.OutW, pb, py + (long)first * plane);
+                    return;
+                }
+                // dy on the same canvas with borders KH−1−P and KW−1−P: shifted by them it is also dy in x's virtual
+                // columns (zero wherever a column is not an output pixel), which is what dw needs.
+                Pad(layout, pb + (long)first * plane, count, g.Filters, layout.Filters8, g.OutH, g.OutW, qh, qw, dyp);
+                var dwPart = ws + layout.PartialsStart + index * PartialLength(g);
+                WeightGradient(g, layout, dyp + qh * layout.Width + qw, xp, offsets, Round(columns, 16), dwPart);
+                if (pdx == null) return;
+                var columnsQ = ((down - 1) * layout.CellH + g.Height) * layout.Width;
+                Convolve(ws + layout.PackedFlipped, layout.Channels8, layout.FlippedPatch, dyp, (int*)(ws + layout.FlippedOffsets), columnsQ, outs);
+                Unpad(layout, outs, Round(columnsQ, 32), count, g.Channels, g.Height, g.Width, null, pdx + (long)first * image);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Lays <paramref name="count"/> images [C, height, width] out on the group's canvas: image i in cell
+    /// (i / Across, i % Across), after <paramref name="top"/> rows and <paramref name="left"/> columns of zeros
+    /// (cells are height + top by width + left), zeros everywhere else, for <paramref name="planes"/> channel
+    /// pitches. One pass: each float of the canvas is written once.
+    /// </summary>
+    private static unsafe void Pad(DirectLayout layout, float* src, int count, int channels, int planes, int height, int width, int top, int left,
+        float* dst)
+    {
+        int across = layout.Across, cellW = layout.CellW, rowWidth = layout.Width;
+        for (var c = 0; c < planes; c++)
+        {
+            var row = dst + (long)c * layout.Pitch;
+            var end = row + layout.Pitch;
+            if (c >= channels)
+            {
+                new Span<float>(row, layout.Pitch).Clear();
+                continue;
+            }
+            new Span<float>(row, top * rowWidth).Clear();
+            row += top * rowWidth;
+            for (var down = 0; down < layout.Down; down++)
+            {
+                for (var r = 0; r < layout.CellH; r++, row += rowWidth)
+                {
+                    if (r >= height)
+                    {
+                        new Span<float>(row, rowWidth).Clear();
+                        continue;
+                    }
+                    for (var a = 0; a < across; a++)
+                    {
+                        var cell = row + a * cellW;
+                        var i = down * across + a;
+                        for (var t = 0; t < left; t++) cell[t] = 0f;
+                        if (i < count) CopyRow(src + (((long)i * channels + c) * height + r) * width, cell + left, width);
+                        else new Span<float>(cell + left, width).Clear();
+                    }
+                }
+            }
+            new Span<float>(row, (int)(end - row)).Clear();
+        }
+    }
+
+    /// <summary>Takes each image's height × width outputs out of the virtual columns (rows of outs ld apart), adding a bias per row when given.</summary>
+    private static unsafe void Unpad(DirectLayout layout, float* outs, int ld, int count, int rows, int height, int width, float* bias, float* dst)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            var corner = (long)(i / layout.Across) * layout.CellH * layout.Width + i % layout.Across * layout.CellW;
+            for (var f = 0; f < rows; f++)
+            {
+                var from = outs + (long)f * ld + corner;
+                var to = dst + ((long)i * rows + f) * height * width;
+                var add = bias == null ? 0f : bias[f];
+                for (var r = 0; r < height; r++) AddConstantRow(from + (long)r * layout.Width, add, to + (long)r * width, width);
+            }
+        }
+    }
+
+    /// <summary>out[m, j] = Σ_p a[m, p]·src[off[p] + j] for j below <paramref name="columns"/> (rounded up to 32), m below the 8-rounded rows.</summary>
+    private static unsafe void Convolve(float* packed, int rows8, int k, float* src, int* offsets, int columns, float* outs)
+    {
+        const int KC = 256;
+        var ld = Round(columns, 32);
+        for (var p0 = 0; p0 < k; p0 += KC)
+        {
+            var kc = Math.Min(KC, k - p0);
+            for (var j0 = 0; j0 < columns; j0 += 32)
+            {
+                for (var m0 = 0; m0 < rows8; m0 += 8)
+                {
+                    DirectConvolution.Tile(kc, packed + ((long)m0 * k + (long)p0 * 8), src + j0, offsets + p0, outs + (long)m0 * ld + j0, ld, p0 > 0);
+                }
+            }
+        }
+    }
+
+    /// <summary>The group's dw[f, k] = Σ_j dy[f, j]·xp[off(k) + j] and db[f] = Σ_j dy[f, j] (dy is zero where j is padding).</summary>
+    private static unsafe void WeightGradient(ConvolutionGeometry g, DirectLayout layout, float* dy, float* xp, int* offsets, int length, float* dwPart)
+    {
+        var ld = layout.Pitch;
+        var k = g.PatchLength;
+        var sums = stackalloc float[24];
+        for (var f0 = 0; f0 < layout.Filters8; f0 += 8)
+        {
+            var rows = dy + (long)f0 * ld;
+            for (var p0 = 0; p0 < layout.Patch3; p0 += 3)
+            {
+                DirectConvolution.Dot(length, rows, ld, xp + offsets[p0], xp + offsets[p0 + 1], xp + offsets[p0 + 2], sums);
+                for (var r = 0; r < 8 && f0 + r < g.Filters; r++)
+                {
+                    for (var t = 0; t < 3 && p0 + t < k; t++) dwPart[(f0 + r) * k + p0 + t] = sums[r * 3 + t];
+                }
+            }
+        }
+        var dbPart = dwPart + g.WeightLength;
+        for (var f = 0; f < g.Filters; f++) dbPart[f] = TensorPrimitives.Sum(new ReadOnlySpan<float>(dy + (long)f * ld, length));
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddConstantRow(float* src, float add, float* dst, int n)
+    {
+        var i = 0;
+        var v = new System.Numerics.Vector<float>(add);
+        for (; i <= n - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
+        {
+            System.Numerics.Vector.Store(System.Numerics.Vector.Load(src + i) + v, dst + i);
+        }
+        for (; i < n; i++) dst[i] = src[i] + add;
+    }
+}

@@ -1,0 +1,131 @@
+// The two AVX-512 micro-kernels of the direct convolution path (CpuBackend.DirectConvolution.cs).
+using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+
+namespace DeepGpu.Backends.Cpu;
+
+internal static unsafe class DirectConvolution
+{
+    /// <summary>
+    /// An 8×32 tile: c[r, q] (+)= Σ_p a[p·8 + r]·src[off[p] + q]. Like the GEMM's 8×32 kernel, except that row p
+    /// of B is read where the offset table says (a shifted row of a padded image) instead of from a packed panel.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile(int kc, float* a, float* src, int* off, float* c, int ldc, bool accumulate)
+    {
+        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
+        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
+        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
+        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero;
+        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero;
+        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero;
+        var c6_0 = Vector512<float>.Zero; var c6_1 = Vector512<float>.Zero;
+        var c7_0 = Vector512<float>.Zero; var c7_1 = Vector512<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b = src + off[p];
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c0_0 = Vector512.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector512.MultiplyAddEstimate(a0, b1, c0_1);
+            var a1 = Vector512.Create(a[1]);
+            c1_0 = Vector512.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector512.MultiplyAddEstimate(a1, b1, c1_1);
+            var a2 = Vector512.Create(a[2]);
+            c2_0 = Vector512.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector512.MultiplyAddEstimate(a2, b1, c2_1);
+            var a3 = Vector512.Create(a[3]);
+            c3_0 = Vector512.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector512.MultiplyAddEstimate(a3, b1, c3_1);
+            var a4 = Vector512.Create(a[4]);
+            c4_0 = Vector512.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector512.MultiplyAddEstimate(a4, b1, c4_1);
+            var a5 = Vector512.Create(a[5]);
+            c5_0 = Vector512.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector512.MultiplyAddEstimate(a5, b1, c5_1);
+            var a6 = Vector512.Create(a[6]);
+            c6_0 = Vector512.MultiplyAddEstimate(a6, b0, c6_0);
+            c6_1 = Vector512.MultiplyAddEstimate(a6, b1, c6_1);
+            var a7 = Vector512.Create(a[7]);
+            c7_0 = Vector512.MultiplyAddEstimate(a7, b0, c7_0);
+            c7_1 = Vector512.MultiplyAddEstimate(a7, b1, c7_1);
+            a += 8;
+        }
+        Store(c0_0, c0_1, c, accumulate);
+        Store(c1_0, c1_1, c + ldc, accumulate);
+        Store(c2_0, c2_1, c + 2 * ldc, accumulate);
+        Store(c3_0, c3_1, c + 3 * ldc, accumulate);
+        Store(c4_0, c4_1, c + 4 * ldc, accumulate);
+        Store(c5_0, c5_1, c + 5 * ldc, accumulate);
+        Store(c6_0, c6_1, c + 6 * ldc, accumulate);
+        Store(c7_0, c7_1, c + 7 * ldc, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector512<float> low, Vector512<float> high, float* c, bool accumulate)
+    {
+        if (accumulate)
+        {
+            low += Vector512.Load(c);
+            high += Vector512.Load(c + 16);
+        }
+        Vector512.Store(low, c);
+        Vector512.Store(high, c + 16);
+    }
+
+    /// <summary>
+    /// 24 dot products of length n (a multiple of 16): sums[r·3 + t] = Σ_j dy[r·ld + j]·x_t[j] for 8 rows of dy
+    /// and three x rows, 16 j at a time in vector lanes.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Dot(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums)
+    {
+        var s0_0 = Vector512<float>.Zero; var s0_1 = Vector512<float>.Zero; var s0_2 = Vector512<float>.Zero;
+        var s1_0 = Vector512<float>.Zero; var s1_1 = Vector512<float>.Zero; var s1_2 = Vector512<float>.Zero;
+        var s2_0 = Vector512<float>.Zero; var s2_1 = Vector512<float>.Zero; var s2_2 = Vector512<float>.Zero;
+        var s3_0 = Vector512<float>.Zero; var s3_1 = Vector512<float>.Zero; var s3_2 = Vector512<float>.Zero;
+        var s4_0 = Vector512<float>.Zero; var s4_1 = Vector512<float>.Zero; var s4_2 = Vector512<float>.Zero;
+        var s5_0 = Vector512<float>.Zero; var s5_1 = Vector512<float>.Zero; var s5_2 = Vector512<float>.Zero;
+        var s6_0 = Vector512<float>.Zero; var s6_1 = Vector512<float>.Zero; var s6_2 = Vector512<float>.Zero;
+        var s7_0 = Vector512<float>.Zero; var s7_1 = Vector512<float>.Zero; var s7_2 = Vector512<float>.Zero;
+        var d0 = dy;
+        var d1 = d0 + ld;
+        var d2 = d1 + ld;
+        var d3 = d2 + ld;
+        var d4 = d3 + ld;
+        var d5 = d4 + ld;
+        var d6 = d5 + ld;
+        var d7 = d6 + ld;
+        for (var j = 0; j < n; j += 16)
+        {
+            var b0 = Vector512.Load(x0 + j);
+            var b1 = Vector512.Load(x1 + j);
+            var b2 = Vector512.Load(x2 + j);
+            var a = Vector512.Load(d0 + j);
+            s0_0 = Vector512.MultiplyAddEstimate(a, b0, s0_0); s0_1 = Vector512.MultiplyAddEstimate(a, b1, s0_1); s0_2 = Vector512.MultiplyAddEstimate(a, b2, s0_2);
+            a = Vector512.Load(d1 + j);
+            s1_0 = Vector512.MultiplyAddEstimate(a, b0, s1_0); s1_1 = Vector512.MultiplyAddEstimate(a, b1, s1_1); s1_2 = Vector512.MultiplyAddEstimate(a, b2, s1_2);
+            a = Vector512.Load(d2 + j);
+            s2_0 = Vector512.MultiplyAddEstimate(a, b0, s2_0); s2_1 = Vector512.MultiplyAddEstimate(a, b1, s2_1); s2_2 = Vector512.MultiplyAddEstimate(a, b2, s2_2);
+            a = Vector512.Load(d3 + j);
+            s3_0 = Vector512.MultiplyAddEstimate(a, b0, s3_0); s3_1 = Vector512.MultiplyAddEstimate(a, b1, s3_1); s3_2 = Vector512.MultiplyAddEstimate(a, b2, s3_2);
+            a = Vector512.Load(d4 + j);
+            s4_0 = Vector512.MultiplyAddEstimate(a, b0, s4_0); s4_1 = Vector512.MultiplyAddEstimate(a, b1, s4_1); s4_2 = Vector512.MultiplyAddEstimate(a, b2, s4_2);
+            a = Vector512.Load(d5 + j);
+            s5_0 = Vector512.MultiplyAddEstimate(a, b0, s5_0); s5_1 = Vector512.MultiplyAddEstimate(a, b1, s5_1); s5_2 = Vector512.MultiplyAddEstimate(a, b2, s5_2);
+            a = Vector512.Load(d6 + j);
+            s6_0 = Vector512.MultiplyAddEstimate(a, b0, s6_0); s6_1 = Vector512.MultiplyAddEstimate(a, b1, s6_1); s6_2 = Vector512.MultiplyAddEstimate(a, b2, s6_2);
+            a = Vector512.Load(d7 + j);
+            s7_0 = Vector512.MultiplyAddEstimate(a, b0, s7_0); s7_1 = Vector512.MultiplyAddEstimate(a, b1, s7_1); s7_2 = Vector512.MultiplyAddEstimate(a, b2, s7_2);
+        }
+        sums[0] = Vector512.Sum(s0_0); sums[1] = Vector512.Sum(s0_1); sums[2] = Vector512.Sum(s0_2);
+        sums[3] = Vector512.Sum(s1_0); sums[4] = Vector512.Sum(s1_1); sums[5] = Vector512.Sum(s1_2);
+        sums[6] = Vector512.Sum(s2_0); sums[7] = Vector512.Sum(s2_1); sums[8] = Vector512.Sum(s2_2);
+        sums[9] = Vector512.Sum(s3_0); sums[10] = Vector512.Sum(s3_1); sums[11] = Vector512.Sum(s3_2);
+        sums[12] = Vector512.Sum(s4_0); sums[13] = Vector512.Sum(s4_1); sums[14] = Vector512.Sum(s4_2);
+        sums[15] = Vector512.Sum(s5_0); sums[16] = Vector512.Sum(s5_1); sums[17] = Vector512.Sum(s5_2);
+        sums[18] = Vector512.Sum(s6_0); sums[19] = Vector512.Sum(s6_1); sums[20] = Vector512.Sum(s6_2);
+        sums[21] = Vector512.Sum(s7_0); sums[22] = Vector512.Sum(s7_1); sums[23] = Vector512.Sum(s7_2);
+    }
+}
