@@ -19,6 +19,7 @@ internal static class Quick
         if (what is "small" or "all") Small();
         if (what is "conv" or "all") Conv();
         if (what is "parts") QuickParts.Run();
+        if (what is "stepparts") QuickStepParts.Run();
         if (what is "step" or "all") Step();
         return 0;
     }
@@ -225,5 +226,24 @@ internal static class QuickParts
         {
             Console.WriteLine($"gemm {(ta ? 'T' : 'N')}{(tb ? 'T' : 'N')} {m}x{n}x{k}: {Quick.Gflops(backend, m, n, k, ta, tb),7:F1} GFLOP/s");
         }
+    }
+}
+
+internal static class QuickStepParts
+{
+    public static void Run()
+    {
+        using var backend = new CpuBackend();
+        var spec = DeepGpu.Models.Networks.SimpleConvNet();
+        using var model = DeepGpu.Models.Model.Create(spec, backend, 1);
+        var plan = model.GetPlan(100);
+        DeepGpu.Diagnostics.QuickBench.FillRandomBatch(backend, plan, 10);
+        using var adam = DeepGpu.Optimizers.Optimizer.Adam();
+        adam.Bind(backend, model.Network.ParameterCount);
+        ulong s = 0;
+        Console.WriteLine($"forward  {Quick.Time(() => plan.Forward(new DeepGpu.Layers.PassInfo(true, 1, s++))):F3} ms");
+        Console.WriteLine($"fwd+bwd  {Quick.Time(() => { plan.Forward(new DeepGpu.Layers.PassInfo(true, 1, s++)); plan.Backward(); }):F3} ms");
+        Console.WriteLine($"adam     {Quick.Time(() => adam.Step(model.Parameters, model.Gradients)):F3} ms");
+        Console.WriteLine($"step     {Quick.Time(() => { plan.Forward(new DeepGpu.Layers.PassInfo(true, 1, s++)); plan.Backward(); adam.Step(model.Parameters, model.Gradients); }):F3} ms");
     }
 }

@@ -33,8 +33,8 @@ public static class QuickBench
     public static double BudgetSeconds { get; set; } = 3;
 
     /// <summary>
-    /// Median seconds of up to <paramref name="repeats"/> timed calls after <paramref name="warmup"/> untimed
-    /// ones; fewer repeats when one call would overrun <see cref="BudgetSeconds"/>.
+    /// Median seconds of up to <paramref name="repeats"/> timed calls after a warm-up of at least
+    /// <paramref name="warmup"/> untimed ones; fewer repeats when one call would overrun <see cref="BudgetSeconds"/>.
     /// </summary>
     public static double MedianSeconds(Backend backend, Action run, int warmup, int repeats)
     {
@@ -42,8 +42,14 @@ public static class QuickBench
         run();
         backend.Synchronize();
         var once = first.Elapsed.TotalSeconds;
-        for (var i = 1; i < warmup && once * i < BudgetSeconds; i++) run();
-        backend.Synchronize();
+        // .NET first runs methods unoptimised and recompiles them after ~30 calls and a short delay: keep warming
+        // up (40 calls and half a second, within a third of the budget) so the timed calls run the optimised code.
+        var warming = Stopwatch.StartNew();
+        for (var i = 1; (i < warmup || i < 40 || warming.Elapsed.TotalSeconds < 0.5) && warming.Elapsed.TotalSeconds + once < BudgetSeconds / 3; i++)
+        {
+            run();
+            backend.Synchronize();
+        }
         repeats = Math.Clamp((int)(BudgetSeconds / Math.Max(once, 1e-9)), 1, repeats);
         var times = new double[repeats];
         for (var i = 0; i < repeats; i++)
