@@ -20,6 +20,7 @@ internal static class Quick
         if (what is "conv" or "all") Conv();
         if (what is "parts") QuickParts.Run();
         if (what is "stepparts") QuickStepParts.Run();
+        if (what is "kernels") QuickKernels.Run();
         if (what is "step" or "all") Step();
         return 0;
     }
@@ -184,7 +185,9 @@ internal static class Quick
         var fwd = Time(() => backend.ConvolutionForward(g, x, w, b, y, ws));
         var fwdCpu = LastCpuMs;
         var bwd = Time(() => backend.ConvolutionBackward(g, x, w, y, dxView, dw, db, ws));
-        Console.Write($"[cpu ms fwd {fwdCpu:F3} bwd {LastCpuMs:F3}] ");
+        var bwdCpu = LastCpuMs;
+        var dwOnly = Time(() => backend.ConvolutionBackward(g, x, w, y, dx.Slice(0, 0), dw, db, ws));
+        Console.Write($"[cpu ms fwd {fwdCpu:F3} bwd {bwdCpu:F3}; dw alone {dwOnly:F3}] ");
         return (fwd, bwd);
     }
 
@@ -245,5 +248,40 @@ internal static class QuickStepParts
         Console.WriteLine($"fwd+bwd  {Quick.Time(() => { plan.Forward(new DeepGpu.Layers.PassInfo(true, 1, s++)); plan.Backward(); }):F3} ms");
         Console.WriteLine($"adam     {Quick.Time(() => adam.Step(model.Parameters, model.Gradients)):F3} ms");
         Console.WriteLine($"step     {Quick.Time(() => { plan.Forward(new DeepGpu.Layers.PassInfo(true, 1, s++)); plan.Backward(); adam.Step(model.Parameters, model.Gradients); }):F3} ms");
+    }
+}
+
+internal static unsafe class QuickKernels
+{
+    public static void Run()
+    {
+        var buf = GC.AllocateArray<float>(1 << 20, pinned: true);
+        for (var i = 0; i < buf.Length; i++) buf[i] = (i % 7) * 0.1f;
+        {
+            var p = (float*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref buf[0]);
+            var sums = (float*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(24 * 4, 64);
+            var a = p + 16 * ((64 - ((nint)p & 63) / 4) % 16) / 16; // aligned-ish
+            foreach (var n in new[] { 256, 960, 4096 })
+            {
+                var calls = 200_000_000 / (n * 48);
+                var t = Quick.Time(() =>
+                {
+                    for (var c = 0; c < calls; c++) DirectConvolution.Dot(n, a, 1024, a + 100000, a + 100001, a + 100002, sums);
+                });
+                Console.WriteLine($"dot n={n}: {2.0 * 24 * n * calls / t / 1e6:F1} GFLOP/s one core");
+            }
+            var off = (int*)System.Runtime.InteropServices.NativeMemory.AlignedAlloc(576 * 4, 64);
+            for (var i = 0; i < 576; i++) off[i] = i / 9 * 1184 + i % 9 / 3 * 36 + i % 3;
+            foreach (var k in new[] { 144, 256 })
+            {
+                var calls = 200_000_000 / (k * 512);
+                var c0 = p + 500000;
+                var t = Quick.Time(() =>
+                {
+                    for (var c = 0; c < calls; c++) DirectConvolution.Tile(k, p, p + 200000 + (c & 7) * 32, off, c0, 1024, false);
+                });
+                Console.WriteLine($"tile k={k}: {2.0 * 256 * k * calls / t / 1e6:F1} GFLOP/s one core");
+            }
+        }
     }
 }

@@ -1,6 +1,7 @@
 // The two AVX-512 micro-kernels of the direct convolution path (CpuBackend.DirectConvolution.cs).
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace DeepGpu.Backends.Cpu;
 
@@ -119,13 +120,38 @@ internal static unsafe class DirectConvolution
             a = Vector512.Load(d7 + j);
             s7_0 = Vector512.MultiplyAddEstimate(a, b0, s7_0); s7_1 = Vector512.MultiplyAddEstimate(a, b1, s7_1); s7_2 = Vector512.MultiplyAddEstimate(a, b2, s7_2);
         }
-        sums[0] = Vector512.Sum(s0_0); sums[1] = Vector512.Sum(s0_1); sums[2] = Vector512.Sum(s0_2);
-        sums[3] = Vector512.Sum(s1_0); sums[4] = Vector512.Sum(s1_1); sums[5] = Vector512.Sum(s1_2);
-        sums[6] = Vector512.Sum(s2_0); sums[7] = Vector512.Sum(s2_1); sums[8] = Vector512.Sum(s2_2);
-        sums[9] = Vector512.Sum(s3_0); sums[10] = Vector512.Sum(s3_1); sums[11] = Vector512.Sum(s3_2);
-        sums[12] = Vector512.Sum(s4_0); sums[13] = Vector512.Sum(s4_1); sums[14] = Vector512.Sum(s4_2);
-        sums[15] = Vector512.Sum(s5_0); sums[16] = Vector512.Sum(s5_1); sums[17] = Vector512.Sum(s5_2);
-        sums[18] = Vector512.Sum(s6_0); sums[19] = Vector512.Sum(s6_1); sums[20] = Vector512.Sum(s6_2);
-        sums[21] = Vector512.Sum(s7_0); sums[22] = Vector512.Sum(s7_1); sums[23] = Vector512.Sum(s7_2);
+        Sum4(s0_0, s0_1, s0_2, s1_0, sums);
+        Sum4(s1_1, s1_2, s2_0, s2_1, sums + 4);
+        Sum4(s2_2, s3_0, s3_1, s3_2, sums + 8);
+        Sum4(s4_0, s4_1, s4_2, s5_0, sums + 12);
+        Sum4(s5_1, s5_2, s6_0, s6_1, sums + 16);
+        Sum4(s6_2, s7_0, s7_1, s7_2, sums + 20);
+    }
+
+    /// <summary>The lane sums of four vectors into four floats: halves added down to 128 bits, then a horizontal-add tree
+    /// (a fifth of the instructions of four separate sums).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float* sums)
+    {
+        var a4 = Quarter(a);
+        var b4 = Quarter(b);
+        var c4 = Quarter(c);
+        var d4 = Quarter(d);
+        if (Sse3.IsSupported)
+        {
+            Sse3.HorizontalAdd(Sse3.HorizontalAdd(a4, b4), Sse3.HorizontalAdd(c4, d4)).Store(sums);
+            return;
+        }
+        sums[0] = Vector128.Sum(a4);
+        sums[1] = Vector128.Sum(b4);
+        sums[2] = Vector128.Sum(c4);
+        sums[3] = Vector128.Sum(d4);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector128<float> Quarter(Vector512<float> v)
+    {
+        var half = v.GetLower() + v.GetUpper();
+        return half.GetLower() + half.GetUpper();
     }
 }
