@@ -4,10 +4,10 @@ using DeepGpu.Backends.Cpu;
 
 namespace DeepGpu.Benchmarks;
 
-/// <summary>Convolution forward and backward for the book's layer shapes at batch 100, per tier.</summary>
+/// <summary>Convolution forward and backward for the book's layer shapes at batch 100, per tier and algorithm.</summary>
 public class ConvolutionBenchmarks : IFlops, IDisposable
 {
-    private static readonly Dictionary<string, ConvolutionGeometry> Layers = new()
+    internal static readonly Dictionary<string, ConvolutionGeometry> Layers = new()
     {
         ["simple-conv1"] = new(100, 1, 28, 28, 30, 5, 5, 1, 0),
         ["deep-conv1"] = new(100, 1, 28, 28, 16, 3, 3, 1, 1),
@@ -27,6 +27,12 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     [ParamsSource(nameof(Names))]
     public string Layer { get; set; } = "simple-conv1";
 
+    /// <summary>Stride-1 convolutions without im2col (AVX-512 only; other tiers always use im2col).</summary>
+    [ParamsSource(nameof(Algorithms))]
+    public bool Direct { get; set; } = true;
+
+    public static IEnumerable<bool> Algorithms() => Configs.IsSmoke ? [true] : [true, false];
+
     public static IEnumerable<CpuTier> Tiers() => Configs.IsSmoke
         ? [CpuTiers.Best]
         : Enum.GetValues<CpuTier>().Where(CpuTiers.IsSupported);
@@ -38,7 +44,7 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        backend = new CpuBackend(Tier);
+        backend = new CpuBackend(Tier) { DirectConvolutions = Direct };
         x = backend.Allocate<float>(G.InputLength);
         w = backend.Allocate<float>(G.WeightLength);
         b = backend.Allocate<float>(G.Filters);

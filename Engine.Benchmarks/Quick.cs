@@ -137,23 +137,28 @@ internal static class Quick
 
     private static void Conv()
     {
-        using var backend = new CpuBackend();
-        var layers = new (string Name, ConvolutionGeometry G)[]
+        foreach (var direct in new[] { true, false })
         {
-            ("simple conv1", new(100, 1, 28, 28, 30, 5, 5, 1, 0)),
-            ("deep conv1", new(100, 1, 28, 28, 16, 3, 3, 1, 1)),
-            ("deep conv2", new(100, 16, 28, 28, 16, 3, 3, 1, 1)),
-            ("deep conv3", new(100, 16, 14, 14, 32, 3, 3, 1, 1)),
-            ("deep conv4", new(100, 32, 14, 14, 32, 3, 3, 1, 2)),
-            ("deep conv5", new(100, 32, 8, 8, 64, 3, 3, 1, 1)),
-            ("deep conv6", new(100, 64, 8, 8, 64, 3, 3, 1, 1)),
-        };
-        foreach (var (name, g) in layers)
+            Console.WriteLine(direct ? "direct convolutions (stride 1, AVX-512)" : "im2col + GEMM");
+            Conv(new CpuBackend { DirectConvolutions = direct });
+        }
+        Pooling();
+    }
+
+    private static void Conv(CpuBackend backend)
+    {
+        using var _ = backend;
+        foreach (var (name, g) in ConvolutionBenchmarks.Layers)
         {
             var (fwd, bwd) = ConvMs(backend, g, withDx: g.Channels > 1);
             var flops = 2.0 * g.OutputLength * g.PatchLength;
             Console.WriteLine($"{name,-13} fwd {fwd,7:F3} ms ({flops / fwd / 1e6,6:F1} GFLOP/s)  bwd {bwd,7:F3} ms");
         }
+    }
+
+    private static void Pooling()
+    {
+        using var backend = new CpuBackend();
         foreach (var (name, g) in new (string, PoolingGeometry)[] { ("simple pool", new(100, 30, 24, 24, 2, 2, 0)), ("deep pool1", new(100, 16, 28, 28, 2, 2, 0)) })
         {
             foreach (var mode in new[] { PoolingMode.Max, PoolingMode.Average })

@@ -32,15 +32,16 @@ public class CpuOpTests
     [Theory, MemberData(nameof(ConvShapes))]
     public void ConvolutionMatchesLoops(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad)
     {
-        foreach (var tier in new[] { CpuTier.Scalar, CpuTiers.Best })
+        // The best tier twice: with the direct path (stride 1 on AVX-512) and with im2col + GEMM.
+        foreach (var (tier, direct) in new[] { (CpuTier.Scalar, false), (CpuTiers.Best, true), (CpuTiers.Best, false) })
         {
-            CheckConvolution(tier, new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad), seed: n + c + f);
+            CheckConvolution(tier, direct, new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad), seed: n + c + f);
         }
     }
 
-    private static void CheckConvolution(CpuTier tier, ConvolutionGeometry g, int seed)
+    private static void CheckConvolution(CpuTier tier, bool direct, ConvolutionGeometry g, int seed)
     {
-        using var backend = new CpuBackend(tier);
+        using var backend = new CpuBackend(tier) { DirectConvolutions = direct };
         var rng = new Random(seed);
         var x = GemmTests.Random(rng, g.InputLength);
         var wt = GemmTests.Random(rng, g.WeightLength);
@@ -74,10 +75,10 @@ public class CpuOpTests
             }
             ry[o] = sum;
         }
-        AssertClose(ry, y, 1e-4, $"{tier} y");
-        AssertClose(rdx, dx, 1e-4, $"{tier} dx");
-        AssertClose(rdw, dw, 1e-4, $"{tier} dw");
-        AssertClose(rdb, db, 1e-4, $"{tier} db");
+        AssertClose(ry, y, 1e-4, $"{tier} direct={direct} y");
+        AssertClose(rdx, dx, 1e-4, $"{tier} direct={direct} dx");
+        AssertClose(rdw, dw, 1e-4, $"{tier} direct={direct} dw");
+        AssertClose(rdb, db, 1e-4, $"{tier} direct={direct} db");
     }
 
     private static (float[] Y, float[] Dx, float[] Dw, float[] Db) RunConvolution(CpuBackend backend, ConvolutionGeometry g,

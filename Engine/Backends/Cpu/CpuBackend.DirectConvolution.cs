@@ -18,9 +18,15 @@ namespace DeepGpu.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
+    /// <summary>
+    /// Whether stride-1 convolutions may take the direct path (on by default); off, every convolution runs as
+    /// im2col + GEMM, which the tests and benchmarks use to check and time both on one tier.
+    /// </summary>
+    internal bool DirectConvolutions { get; init; } = true;
+
     /// <summary>The direct path: stride 1, padding below the kernel size (so dy's padding is not negative), 32 vector registers.</summary>
     private bool UsesDirect(ConvolutionGeometry g) =>
-        Tier == CpuTier.Vector512 && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
+        DirectConvolutions && Tier == CpuTier.Vector512 && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
 
     /// <summary>Sizes and workspace offsets of the direct path for one geometry.</summary>
     private readonly struct DirectLayout
