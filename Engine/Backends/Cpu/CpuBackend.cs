@@ -156,6 +156,17 @@ public sealed partial class CpuBackend : Backend
 
     private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
     {
+        if (x.Length < 32)
+        {
+            // Class rows are short (10 for MNIST): one scalar pass beats five vector calls that each handle a tail.
+            var m = x[0];
+            for (var i = 1; i < x.Length; i++) m = MathF.Max(m, x[i]);
+            var sum = 0f;
+            for (var i = 0; i < x.Length; i++) sum += y[i] = MathF.Exp(x[i] - m);
+            var inv = 1f / sum;
+            for (var i = 0; i < x.Length; i++) y[i] *= inv;
+            return;
+        }
         var max = TensorPrimitives.Max(x);
         TensorPrimitives.Subtract(x, max, y);
         TensorPrimitives.Exp(y, y);
