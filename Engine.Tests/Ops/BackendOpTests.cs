@@ -464,6 +464,7 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         yield return [2, 3, 7, 7, 4, 3, 3, 2, 1];
         yield return [1, 2, 5, 4, 3, 2, 3, 1, 2];
         yield return [3, 2, 6, 5, 5, 3, 2, 3, 1];
+        yield return [3, 4, 8, 8, 9, 3, 3, 1, 1];
     }
 
     [OpTheory]
@@ -497,6 +498,34 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         Backend.ConvolutionBackward(g, xb, wb, Up(dy), default, dw2, db2, workspace);
         Close(dwRef, Down<float>(dw2), 1e-5, 1e-5, "dw (no dx)");
         Close(dbRef, Down<float>(db2), 1e-5, 1e-5, "db (no dx)");
+    }
+
+    [OpTheory]
+    [MemberData(nameof(ConvolutionCases))]
+    public void ConvolutionReluForwardAndBackward(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad)
+    {
+        var g = new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad);
+        var x = Random(g.InputLength, 50);
+        var wt = Random(g.WeightLength, 51);
+        var b = Random(f, 52);
+        var dy = Random(g.OutputLength, 53);
+        var workspace = Zeros<float>((int)Math.Max(1, Backend.ConvolutionWorkspaceLength(g)));
+        var xb = Up(x);
+        var wb = Up(wt);
+        var y = Zeros<float>(g.OutputLength);
+        Backend.ConvolutionReluForward(g, xb, wb, Up(b), y, workspace);
+        var yRef = Reference.ActivationForward(Activation.Relu, Reference.ConvolutionForward(g, x, wt, b));
+        Close(yRef, Down<float>(y), 1e-5, 1e-5, "y");
+        if (yRef.Length >= 16) Assert.Contains(yRef, v => v == 0f); // the ReLU clips some outputs: the mask is exercised
+
+        var (dxRef, dwRef, dbRef) = Reference.ConvolutionBackward(g, x, wt, Reference.ActivationBackward(Activation.Relu, yRef, dy));
+        var dx = Up(Random(g.InputLength, 54));
+        var dw = Up(Random(g.WeightLength, 55));
+        var db = Up(Random(f, 56));
+        Backend.ConvolutionReluBackward(g, xb, wb, y, Up(dy), dx, dw, db, workspace);
+        Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
+        Close(dwRef, Down<float>(dw), 1e-5, 1e-5, "dw");
+        Close(dbRef, Down<float>(db), 1e-5, 1e-5, "db");
     }
 
     public static IEnumerable<object[]> PoolingCases()

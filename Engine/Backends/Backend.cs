@@ -133,6 +133,28 @@ public abstract class Backend : IDisposable
     public abstract void ConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w,
         BufferView<float> dy, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace);
 
+    /// <summary>
+    /// y = max(0, conv(x, w) + b): a convolution and the ReLU after it in one op, so a backend can apply the
+    /// ReLU while its outputs are still in cache. This default runs the two ops one after the other.
+    /// </summary>
+    public virtual void ConvolutionReluForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w,
+        BufferView<float> b, BufferView<float> y, BufferView<float> workspace)
+    {
+        ConvolutionForward(g, x, w, b, y, workspace);
+        ActivationForward(Activation.Relu, y, y);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="ConvolutionReluForward"/>: <paramref name="dy"/> is the gradient at the ReLU's output
+    /// <paramref name="y"/>. Backends may overwrite dy with the gradient at the convolution's output (this default does).
+    /// </summary>
+    public virtual void ConvolutionReluBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y,
+        BufferView<float> dy, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    {
+        ActivationBackward(Activation.Relu, y, dy, dy);
+        ConvolutionBackward(g, x, w, dy, dx, dw, db, workspace);
+    }
+
     /// <summary>y = pool(x). For max pooling, argmax[o] is the flat index into x of each output's winner.</summary>
     public abstract void PoolingForward(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax);
 

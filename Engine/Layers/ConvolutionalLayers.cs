@@ -48,9 +48,20 @@ public sealed class ConvolutionLayer : Layer
         (_w, _bias, _dw, _db) = (binding.Parameters["W"], binding.Parameters["b"], binding.Gradients["W"], binding.Gradients["b"]);
     }
 
-    internal override void Forward(PassInfo pass) => _b.Backend.ConvolutionForward(_g, _b.X, _w, _bias, _b.Y, _b.Workspace);
+    /// <summary>Whether this layer also applies the ReLU that follows it (<see cref="Graph.Plan"/> decides; the ReLU layer is then a view).</summary>
+    internal bool FusedRelu { get; set; }
 
-    internal override void Backward() => _b.Backend.ConvolutionBackward(_g, _b.X, _w, _b.DY, _b.DX, _dw, _db, _b.Workspace);
+    internal override void Forward(PassInfo pass)
+    {
+        if (FusedRelu) _b.Backend.ConvolutionReluForward(_g, _b.X, _w, _bias, _b.Y, _b.Workspace);
+        else _b.Backend.ConvolutionForward(_g, _b.X, _w, _bias, _b.Y, _b.Workspace);
+    }
+
+    internal override void Backward()
+    {
+        if (FusedRelu) _b.Backend.ConvolutionReluBackward(_g, _b.X, _w, _b.Y, _b.DY, _b.DX, _dw, _db, _b.Workspace);
+        else _b.Backend.ConvolutionBackward(_g, _b.X, _w, _b.DY, _b.DX, _dw, _db, _b.Workspace);
+    }
 }
 
 /// <summary>Max or average pooling over NCHW input (book ch.7).</summary>

@@ -59,13 +59,21 @@ public sealed class ActivationLayer : Layer
 
     public Activation Kind { get; }
 
+    /// <summary>Set when the layer before applies this activation itself: this layer then shares its buffers and does nothing.</summary>
+    internal bool FusedIntoPrevious { get; set; }
+
+    public override bool IsView => FusedIntoPrevious;
+
     internal override void Bind(LayerBinding binding) => _b = binding;
 
-    internal override void Forward(PassInfo pass) => _b.Backend.ActivationForward(Kind, _b.X, _b.Y);
+    internal override void Forward(PassInfo pass)
+    {
+        if (!FusedIntoPrevious) _b.Backend.ActivationForward(Kind, _b.X, _b.Y);
+    }
 
     internal override void Backward()
     {
-        if (_b.DX.Length > 0) _b.Backend.ActivationBackward(Kind, _b.Y, _b.DY, _b.DX);
+        if (!FusedIntoPrevious && _b.DX.Length > 0) _b.Backend.ActivationBackward(Kind, _b.Y, _b.DY, _b.DX);
     }
 }
 

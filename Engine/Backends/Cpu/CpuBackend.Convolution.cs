@@ -56,23 +56,48 @@ public sealed partial class CpuBackend
         CheckView(b, g.Filters, nameof(b));
         if (UsesDirect(g))
         {
-            DirectForward(g, x, w, b, y, workspace);
+            DirectForward(g, x, w, b, y, workspace, relu: false);
             return;
         }
         var groups = Groups(g);
         Pool.For(groups, new ConvolutionJob(this, g, groups, false, x, w, b, y, default, default, default, workspace));
     }
 
+    /// <summary>On the direct path the ReLU is applied as the outputs are copied out of the canvas.</summary>
+    public override void ConvolutionReluForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
+        BufferView<float> y, BufferView<float> workspace)
+    {
+        if (!UsesDirect(g))
+        {
+            base.ConvolutionReluForward(g, x, w, b, y, workspace);
+            return;
+        }
+        CheckConvolution(g, x, w, y, workspace);
+        CheckView(b, g.Filters, nameof(b));
+        DirectForward(g, x, w, b, y, workspace, relu: true);
+    }
+
+    /// <summary>On the direct path dy is masked by y &gt; 0 as it is copied onto the canvas (dy itself is left as it was).</summary>
+    public override void ConvolutionReluBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y,
+        BufferView<float> dy, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    {
+        if (!UsesDirect(g))
+        {
+            base.ConvolutionReluBackward(g, x, w, y, dy, dx, dw, db, workspace);
+            return;
+        }
+        CheckConvolutionBackward(g, x, w, dy, dx, dw, db, workspace);
+        CheckView(y, g.OutputLength, nameof(y));
+        DirectBackward(g, x, w, dy, dx, dw, db, workspace, reluOutput: y);
+    }
+
     public override void ConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
         BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
     {
-        CheckConvolution(g, x, w, dy, workspace);
-        CheckView(dw, g.WeightLength, nameof(dw));
-        CheckView(db, g.Filters, nameof(db));
-        if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
+        CheckConvolutionBackward(g, x, w, dy, dx, dw, db, workspace);
         if (UsesDirect(g))
         {
-            DirectBackward(g, x, w, dy, dx, dw, db, workspace);
+            DirectBackward(g, x, w, dy, dx, dw, db, workspace, reluOutput: default);
             return;
         }
         var groups = Groups(g);
@@ -94,6 +119,15 @@ public sealed partial class CpuBackend
             TensorPrimitives.Add(dws, ws.Slice((int)(start + i * part), g.WeightLength), dws);
             TensorPrimitives.Add(dbs, ws.Slice((int)(start + i * part) + g.WeightLength, g.Filters), dbs);
         }
+    }
+
+    private void CheckConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
+        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    {
+        CheckConvolution(g, x, w, dy, workspace);
+        CheckView(dw, g.WeightLength, nameof(dw));
+        CheckView(db, g.Filters, nameof(db));
+        if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
     }
 
     private void CheckConvolution(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y, BufferView<float> workspace)

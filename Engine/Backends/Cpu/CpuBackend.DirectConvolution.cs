@@ -11,6 +11,7 @@
 // by its borders, also holds dy at x's virtual columns with zeros in between, so dw reduces dy·x over j in
 // vector lanes (DirectConvolution.Dot). Each group has its own partial dw and db, summed in group order, so
 // results do not depend on which worker ran what.
+using System.Numerics;
 using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
@@ -84,21 +85,23 @@ public sealed partial class CpuBackend
 
     private static int Round(int n, int multiple) => (n + multiple - 1) / multiple * multiple;
 
+    /// <summary>y = conv(x) + b, or max(0, conv(x) + b) with <paramref name="relu"/>.</summary>
     private void DirectForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
-        BufferView<float> y, BufferView<float> workspace)
+        BufferView<float> y, BufferView<float> workspace, bool relu)
     {
         var layout = new DirectLayout(g, Pool.Workers);
         PrepareDirect(g, layout, w, workspace, flipped: false);
-        Pool.For(layout.Groups(g), new DirectJob(g, layout, false, x, w, b, y, default, default, default, workspace));
+        Pool.For(layout.Groups(g), new DirectJob(g, layout, false, relu, x, w, b, y, default, default, default, workspace));
     }
 
+    /// <summary>The gradients for dy; with a non-empty <paramref name="reluOutput"/>, dy is first masked by reluOutput &gt; 0.</summary>
     private void DirectBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
-        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace, BufferView<float> reluOutput)
     {
         var layout = new DirectLayout(g, Pool.Workers);
         PrepareDirect(g, layout, w, workspace, flipped: dx.Length != 0);
         var groups = layout.Groups(g);
-        Pool.For(groups, new DirectJob(g, layout, true, x, w, dy, default, dx, dw, db, workspace));
+        Pool.For(groups, new DirectJob(g, layout, true, reluOutput.Length != 0, x, w, dy, reluOutput, dx, dw, db, workspace));
         SumPartials(g, workspace, layout.PartialsStart, groups, dw, db);
     }
 
@@ -146,13 +149,14 @@ public sealed partial class CpuBackend
     {
         private readonly ConvolutionGeometry g;
         private readonly DirectLayout layout;
-        private readonly bool backward;
+        private readonly bool backward, relu;
         private readonly BufferView<float> x, w, bOrDy, y, dx, dw, db, workspace;
 
-        public DirectJob(ConvolutionGeometry g, DirectLayout layout, bool backward, BufferView<float> x, BufferView<float> w,
+        // Forward writes y; backward reads y as the ReLU's output when relu is set.
+        public DirectJob(ConvolutionGeometry g, DirectLayout layout, bool backward, bool relu, BufferView<float> x, BufferView<float> w,
             BufferView<float> bOrDy, BufferView<float> y, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
         {
-            (this.g, this.layout, this.backward) = (g, layout, backward);
+            (this.g, this.layout, this.backward, this.relu) = (g, layout, backward, relu);
             (this.x, this.w, this.bOrDy, this.y, this.dx, this.dw, this.db, this.workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
         }
 
@@ -173,24 +177,24 @@ public sealed partial class CpuBackend
                 var outs = Align(dyp + layout.DyLength, 0);
                 var image = g.Channels * g.Height * g.Width;
                 var plane = g.Filters * g.OutH * g.OutW;
-                Pad(layout, px + (long)first * image, count, g.Channels, g.Channels, g.Height, g.Width, g.Pad, g.Pad, xp);
+                Pad(layout, px + (long)first * image, null, count, g.Channels, g.Channels, g.Height, g.Width, g.Pad, g.Pad, xp);
                 var offsets = (int*)(ws + layout.Offsets);
                 var columns = ((down - 1) * layout.CellH + g.OutH) * layout.Width;
                 if (!backward)
                 {
                     Convolve(ws + layout.PackedW, layout.Filters8, g.PatchLength, xp, offsets, columns, outs);
-                    Unpad(layout, outs, Round(columns, 32), count, g.Filters, g.OutH, g.OutW, pb, py + (long)first * plane);
+                    Unpad(layout, outs, Round(columns, 32), count, g.Filters, g.OutH, g.OutW, pb, relu, py + (long)first * plane);
                     return;
                 }
                 // dy on the same canvas with borders KH−1−P and KW−1−P: shifted by them it is also dy in x's virtual
                 // columns (zero wherever a column is not an output pixel), which is what dw needs.
-                Pad(layout, pb + (long)first * plane, count, g.Filters, layout.Filters8, g.OutH, g.OutW, qh, qw, dyp);
+                Pad(layout, pb + (long)first * plane, relu ? py + (long)first * plane : null, count, g.Filters, layout.Filters8, g.OutH, g.OutW, qh, qw, dyp);
                 var dwPart = ws + layout.PartialsStart + index * PartialLength(g);
                 WeightGradient(g, layout, dyp + qh * layout.Width + qw, xp, offsets, Round(columns, 16), dwPart);
                 if (pdx == null) return;
                 var columnsQ = ((down - 1) * layout.CellH + g.Height) * layout.Width;
                 Convolve(ws + layout.PackedFlipped, layout.Channels8, layout.FlippedPatch, dyp, (int*)(ws + layout.FlippedOffsets), columnsQ, outs);
-                Unpad(layout, outs, Round(columnsQ, 32), count, g.Channels, g.Height, g.Width, null, pdx + (long)first * image);
+                Unpad(layout, outs, Round(columnsQ, 32), count, g.Channels, g.Height, g.Width, null, false, pdx + (long)first * image);
             }
         }
     }
@@ -199,10 +203,11 @@ public sealed partial class CpuBackend
     /// Lays <paramref name="count"/> images [C, height, width] out on the group's canvas: image i in cell
     /// (i / Across, i % Across), after <paramref name="top"/> rows and <paramref name="left"/> columns of zeros
     /// (cells are height + top by width + left), zeros everywhere else, for <paramref name="planes"/> channel
-    /// pitches. One pass: each float of the canvas is written once.
+    /// pitches; where <paramref name="mask"/> (same layout as src) is not above zero, the image's value becomes
+    /// zero too. One pass: each float of the canvas is written once.
     /// </summary>
-    private static unsafe void Pad(DirectLayout layout, float* src, int count, int channels, int planes, int height, int width, int top, int left,
-        float* dst)
+    private static unsafe void Pad(DirectLayout layout, float* src, float* mask, int count, int channels, int planes, int height, int width,
+        int top, int left, float* dst)
     {
         int across = layout.Across, cellW = layout.CellW, rowWidth = layout.Width;
         for (var c = 0; c < planes; c++)
@@ -230,8 +235,10 @@ public sealed partial class CpuBackend
                         var cell = row + a * cellW;
                         var i = down * across + a;
                         for (var t = 0; t < left; t++) cell[t] = 0f;
-                        if (i < count) CopyRow(src + (((long)i * channels + c) * height + r) * width, cell + left, width);
-                        else new Span<float>(cell + left, width).Clear();
+                        var at = (((long)i * channels + c) * height + r) * width;
+                        if (i >= count) new Span<float>(cell + left, width).Clear();
+                        else if (mask == null) CopyRow(src + at, cell + left, width);
+                        else MaskRow(src + at, mask + at, cell + left, width);
                     }
                 }
             }
@@ -239,8 +246,12 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>Takes each image's height × width outputs out of the virtual columns (rows of outs ld apart), adding a bias per row when given.</summary>
-    private static unsafe void Unpad(DirectLayout layout, float* outs, int ld, int count, int rows, int height, int width, float* bias, float* dst)
+    /// <summary>
+    /// Takes each image's height × width outputs out of the virtual columns (rows of outs ld apart), adding a bias per
+    /// row when given and applying the ReLU when asked.
+    /// </summary>
+    private static unsafe void Unpad(DirectLayout layout, float* outs, int ld, int count, int rows, int height, int width, float* bias, bool relu,
+        float* dst)
     {
         for (var i = 0; i < count; i++)
         {
@@ -250,7 +261,11 @@ public sealed partial class CpuBackend
                 var from = outs + (long)f * ld + corner;
                 var to = dst + ((long)i * rows + f) * height * width;
                 var add = bias == null ? 0f : bias[f];
-                for (var r = 0; r < height; r++) AddConstantRow(from + (long)r * layout.Width, add, to + (long)r * width, width);
+                for (var r = 0; r < height; r++)
+                {
+                    if (relu) AddConstantReluRow(from + (long)r * layout.Width, add, to + (long)r * width, width);
+                    else AddConstantRow(from + (long)r * layout.Width, add, to + (long)r * width, width);
+                }
             }
         }
     }
@@ -296,14 +311,32 @@ public sealed partial class CpuBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void AddConstantReluRow(float* src, float add, float* dst, int n)
+    {
+        var i = 0;
+        var v = new Vector<float>(add);
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Max(Vector.Load(src + i) + v, Vector<float>.Zero), dst + i);
+        for (; i < n; i++) dst[i] = MathF.Max(src[i] + add, 0f);
+    }
+
+    /// <summary>dst = src where mask &gt; 0, else 0: the ReLU's backward.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void MaskRow(float* src, float* mask, float* dst, int n)
+    {
+        var i = 0;
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
+        {
+            Vector.Store(Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(mask + i), Vector<float>.Zero), Vector.Load(src + i), Vector<float>.Zero), dst + i);
+        }
+        for (; i < n; i++) dst[i] = mask[i] > 0f ? src[i] : 0f;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe void AddConstantRow(float* src, float add, float* dst, int n)
     {
         var i = 0;
-        var v = new System.Numerics.Vector<float>(add);
-        for (; i <= n - System.Numerics.Vector<float>.Count; i += System.Numerics.Vector<float>.Count)
-        {
-            System.Numerics.Vector.Store(System.Numerics.Vector.Load(src + i) + v, dst + i);
-        }
+        var v = new Vector<float>(add);
+        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Load(src + i) + v, dst + i);
         for (; i < n; i++) dst[i] = src[i] + add;
     }
 }
