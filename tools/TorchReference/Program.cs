@@ -35,6 +35,8 @@ for (var i = 0; i < args.Length; i++)
     }
 }
 
+PreloadIosInitStandIn();
+
 // Two intra-op threads (this machine's cores, as DeepGpu's CPU backends use); interop threads before any work.
 torch.set_num_interop_threads(1);
 torch.set_num_threads(2);
@@ -53,6 +55,16 @@ for (var round = 0; round < rounds; round++)
     if (only is null or "infer") Print(Infer("simple-convnet"));
 }
 return 0;
+
+// Where fix-old-libstdcxx.sh built libiosinit.so (a libstdc++ older than GCC 13, as Debian 12's), load it into
+// the global symbol scope before TorchSharp loads libLibTorchSharp.so, which then finds the hook it calls there.
+static void PreloadIosInitStandIn()
+{
+    var path = Path.Combine(AppContext.BaseDirectory, "libiosinit.so");
+    if (!OperatingSystem.IsLinux() || !File.Exists(path)) return;
+    const int RtldNow = 2, RtldGlobal = 0x100;
+    if (Native.dlopen(path, RtldNow | RtldGlobal) == 0) throw new InvalidOperationException($"could not load {path}");
+}
 
 static ArgumentException Usage(string message)
 {
@@ -190,4 +202,10 @@ static void Print((string Json, double Value) figure)
 {
     Console.WriteLine(figure.Json);
     Console.Out.Flush();
+}
+
+static class Native
+{
+    [System.Runtime.InteropServices.DllImport("libc.so.6", CharSet = System.Runtime.InteropServices.CharSet.Ansi)]
+    public static extern nint dlopen(string path, int flags);
 }
