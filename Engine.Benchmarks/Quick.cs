@@ -137,10 +137,13 @@ internal static class Quick
 
     private static void Conv()
     {
-        foreach (var direct in new[] { true, false })
+        foreach (var tier in new[] { CpuTier.Vector512, CpuTier.Vector256 }.Where(CpuTiers.IsSupported))
         {
-            Console.WriteLine(direct ? "direct convolutions (stride 1, AVX-512)" : "im2col + GEMM");
-            Conv(new CpuBackend { DirectConvolutions = direct });
+            foreach (var direct in new[] { true, false })
+            {
+                Console.WriteLine($"{tier}: {(direct ? "direct convolutions (stride 1)" : "im2col + GEMM")}");
+                Conv(new CpuBackend(tier) { DirectConvolutions = direct });
+            }
         }
         Pooling();
     }

@@ -32,8 +32,10 @@ public class CpuOpTests
     [Theory, MemberData(nameof(ConvShapes))]
     public void ConvolutionMatchesLoops(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad)
     {
-        // The best tier twice: with the direct path (stride 1 on AVX-512) and with im2col + GEMM.
-        foreach (var (tier, direct) in new[] { (CpuTier.Scalar, false), (CpuTiers.Best, true), (CpuTiers.Best, false) })
+        // im2col + GEMM (scalar and best tier), and the direct path (stride 1) on each tier that has one.
+        var runs = new List<(CpuTier, bool)> { (CpuTier.Scalar, false), (CpuTiers.Best, false) };
+        runs.AddRange(new[] { CpuTier.Vector512, CpuTier.Vector256 }.Where(CpuTiers.IsSupported).Select(t => (t, true)));
+        foreach (var (tier, direct) in runs)
         {
             CheckConvolution(tier, direct, new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad), seed: n + c + f);
         }

@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
     private static int Slots(ConvolutionGeometry g) => Math.Min(Pool.Workers, Groups(g));
 
     public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) =>
-        UsesDirect(g) ? new DirectLayout(g, Pool.Workers).Length(g) : PartialsStart(g) + Groups(g) * PartialLength(g);
+        UsesDirect(g) ? new DirectLayout(g, Tier, Pool.Workers).Length(g) : PartialsStart(g) + Groups(g) * PartialLength(g);
 
     public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
         BufferView<float> y, BufferView<float> workspace)

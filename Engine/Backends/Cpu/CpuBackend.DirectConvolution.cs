@@ -1,4 +1,4 @@
-// Stride-1 convolutions without im2col (the AVX-512 tier; the others use im2col + GEMM).
+// Stride-1 convolutions without im2col (the AVX-512 and AVX2 tiers; the others use im2col + GEMM).
 // A group of images is laid out, zero-padded, on one canvas per channel: image i in cell (i / Across, i % Across),
 // cells of (H + P) × (W + P) so neighbours share their padding, canvas rows Width = Across·(W + P) floats long.
 // Number the output pixels by "virtual columns" j = canvas position of their window's corner. Then for each
@@ -25,9 +25,9 @@ public sealed partial class CpuBackend
     /// </summary>
     internal bool DirectConvolutions { get; init; } = true;
 
-    /// <summary>The direct path: stride 1, padding below the kernel size (so dy's padding is not negative), 32 vector registers.</summary>
+    /// <summary>The direct path: stride 1, padding below the kernel size (so dy's padding is not negative), 256- or 512-bit vectors.</summary>
     private bool UsesDirect(ConvolutionGeometry g) =>
-        DirectConvolutions && Tier == CpuTier.Vector512 && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
+        DirectConvolutions && Tier is CpuTier.Vector512 or CpuTier.Vector256 && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
 
     /// <summary>Sizes and workspace offsets of the direct path for one geometry.</summary>
     private readonly struct DirectLayout
@@ -38,11 +38,15 @@ public sealed partial class CpuBackend
         public readonly int Width, Pitch;
         /// <summary>Virtual columns of a full group's outputs (and of dx's).</summary>
         public readonly int Columns, ColumnsQ;
-        public readonly int Filters8, Channels8, Patch3, FlippedPatch;
+        /// <summary>The tier's kernels: MR×NR output tiles, and dw in blocks of DotRows filters by 3 patch entries.</summary>
+        public readonly int MR, NR, DotRows;
+        /// <summary>Filters and channels rounded up to MR (the rows the tile kernel computes), filters to DotRows too.</summary>
+        public readonly int FilterRows, ChannelRows, DyPlanes, Patch3, FlippedPatch;
         public readonly long XLength, DyLength, OutLength, Slot, PackedW, PackedFlipped, Offsets, FlippedOffsets, SlotsStart, PartialsStart;
 
-        public DirectLayout(ConvolutionGeometry g, int workers)
+        public DirectLayout(ConvolutionGeometry g, CpuTier tier, int workers)
         {
+            (MR, NR, DotRows) = tier == CpuTier.Vector512 ? (8, 32, 8) : (6, 16, 4);
             CellH = g.Height + g.Pad;
             CellW = g.Width + g.Pad;
             // About 1024 virtual columns a group: long rows for the kernels, and a canvas that stays in L2.
@@ -58,18 +62,19 @@ public sealed partial class CpuBackend
             // reads past the last row (rounded-up columns plus the largest offset within a channel).
             var border = Math.Max(g.Pad, g.KernelH - 1 - g.Pad);
             Pitch = Round((Down * CellH + 2 * border + 2) * Width + 64, 16);
-            Filters8 = Round(g.Filters, 8);
-            Channels8 = Round(g.Channels, 8);
+            FilterRows = Round(g.Filters, MR);
+            ChannelRows = Round(g.Channels, MR);
+            DyPlanes = Round(g.Filters, DotRows);
             Patch3 = Round(g.PatchLength, 3);
             FlippedPatch = g.Filters * g.KernelH * g.KernelW;
             XLength = (long)g.Channels * Pitch;
-            DyLength = (long)Filters8 * Pitch;
-            OutLength = Math.Max((long)Filters8 * Round(Columns, 32), (long)Channels8 * Round(ColumnsQ, 32));
+            DyLength = (long)DyPlanes * Pitch;
+            OutLength = Math.Max((long)FilterRows * Round(Columns, NR), (long)ChannelRows * Round(ColumnsQ, NR));
             // 16 floats of room before dy and the outputs to align them (see Run).
             Slot = XLength + DyLength + OutLength + 32;
             PackedW = 0;
-            PackedFlipped = PackedW + (long)Filters8 * g.PatchLength;
-            Offsets = PackedFlipped + (long)Channels8 * FlippedPatch;
+            PackedFlipped = PackedW + (long)FilterRows * g.PatchLength;
+            Offsets = PackedFlipped + (long)ChannelRows * FlippedPatch;
             FlippedOffsets = Offsets + Patch3;
             SlotsStart = FlippedOffsets + FlippedPatch;
             PartialsStart = SlotsStart + Math.Min(workers, Groups(g)) * Slot;
@@ -89,7 +94,7 @@ public sealed partial class CpuBackend
     private void DirectForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
         BufferView<float> y, BufferView<float> workspace, bool relu)
     {
-        var layout = new DirectLayout(g, Pool.Workers);
+        var layout = new DirectLayout(g, Tier, Pool.Workers);
         PrepareDirect(g, layout, w, workspace, flipped: false);
         Pool.For(layout.Groups(g), new DirectJob(g, layout, false, relu, x, w, b, y, default, default, default, workspace));
     }
@@ -98,7 +103,7 @@ public sealed partial class CpuBackend
     private void DirectBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
         BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace, BufferView<float> reluOutput)
     {
-        var layout = new DirectLayout(g, Pool.Workers);
+        var layout = new DirectLayout(g, Tier, Pool.Workers);
         PrepareDirect(g, layout, w, workspace, flipped: dx.Length != 0);
         var groups = layout.Groups(g);
         Pool.For(groups, new DirectJob(g, layout, true, reluOutput.Length != 0, x, w, dy, reluOutput, dx, dw, db, workspace));
@@ -114,10 +119,11 @@ public sealed partial class CpuBackend
         var ws = workspace.Span();
         var ww = w.Span();
         int k = g.PatchLength, kk = g.KernelH * g.KernelW;
-        var packed = ws.Slice((int)layout.PackedW, layout.Filters8 * k);
-        for (var f = 0; f < layout.Filters8; f++)
+        var mr = layout.MR;
+        var packed = ws.Slice((int)layout.PackedW, layout.FilterRows * k);
+        for (var f = 0; f < layout.FilterRows; f++)
         {
-            for (var p = 0; p < k; p++) packed[(f / 8 * k + p) * 8 + f % 8] = f < g.Filters ? ww[f * k + p] : 0f;
+            for (var p = 0; p < k; p++) packed[(f / mr * k + p) * mr + f % mr] = f < g.Filters ? ww[f * k + p] : 0f;
         }
         fixed (float* pws = ws)
         {
@@ -133,13 +139,13 @@ public sealed partial class CpuBackend
                 flippedOffsets[p] = p / kk * layout.Pitch + p % kk / g.KernelW * layout.Width + p % g.KernelW;
             }
         }
-        var packedFlipped = ws.Slice((int)layout.PackedFlipped, layout.Channels8 * layout.FlippedPatch);
-        for (var c = 0; c < layout.Channels8; c++)
+        var packedFlipped = ws.Slice((int)layout.PackedFlipped, layout.ChannelRows * layout.FlippedPatch);
+        for (var c = 0; c < layout.ChannelRows; c++)
         {
             for (var p = 0; p < layout.FlippedPatch; p++)
             {
                 var (f, a, bw) = (p / kk, p % kk / g.KernelW, p % g.KernelW);
-                packedFlipped[(c / 8 * layout.FlippedPatch + p) * 8 + c % 8] =
+                packedFlipped[(c / mr * layout.FlippedPatch + p) * mr + c % mr] =
                     c < g.Channels ? ww[f * k + c * kk + (g.KernelH - 1 - a) * g.KernelW + g.KernelW - 1 - bw] : 0f;
             }
         }
@@ -182,19 +188,19 @@ public sealed partial class CpuBackend
                 var columns = ((down - 1) * layout.CellH + g.OutH) * layout.Width;
                 if (!backward)
                 {
-                    Convolve(ws + layout.PackedW, layout.Filters8, g.PatchLength, xp, offsets, columns, outs);
-                    Unpad(layout, outs, Round(columns, 32), count, g.Filters, g.OutH, g.OutW, pb, relu, py + (long)first * plane);
+                    Convolve(layout, ws + layout.PackedW, layout.FilterRows, g.PatchLength, xp, offsets, columns, outs);
+                    Unpad(layout, outs, Round(columns, layout.NR), count, g.Filters, g.OutH, g.OutW, pb, relu, py + (long)first * plane);
                     return;
                 }
                 // dy on the same canvas with borders KH−1−P and KW−1−P: shifted by them it is also dy in x's virtual
                 // columns (zero wherever a column is not an output pixel), which is what dw needs.
-                Pad(layout, pb + (long)first * plane, relu ? py + (long)first * plane : null, count, g.Filters, layout.Filters8, g.OutH, g.OutW, qh, qw, dyp);
+                Pad(layout, pb + (long)first * plane, relu ? py + (long)first * plane : null, count, g.Filters, layout.DyPlanes, g.OutH, g.OutW, qh, qw, dyp);
                 var dwPart = ws + layout.PartialsStart + index * PartialLength(g);
                 WeightGradient(g, layout, dyp + qh * layout.Width + qw, xp, offsets, Round(columns, 16), dwPart);
                 if (pdx == null) return;
                 var columnsQ = ((down - 1) * layout.CellH + g.Height) * layout.Width;
-                Convolve(ws + layout.PackedFlipped, layout.Channels8, layout.FlippedPatch, dyp, (int*)(ws + layout.FlippedOffsets), columnsQ, outs);
-                Unpad(layout, outs, Round(columnsQ, 32), count, g.Channels, g.Height, g.Width, null, false, pdx + (long)first * image);
+                Convolve(layout, ws + layout.PackedFlipped, layout.ChannelRows, layout.FlippedPatch, dyp, (int*)(ws + layout.FlippedOffsets), columnsQ, outs);
+                Unpad(layout, outs, Round(columnsQ, layout.NR), count, g.Channels, g.Height, g.Width, null, false, pdx + (long)first * image);
             }
         }
     }
@@ -270,19 +276,23 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>out[m, j] = Σ_p a[m, p]·src[off[p] + j] for j below <paramref name="columns"/> (rounded up to 32), m below the 8-rounded rows.</summary>
-    private static unsafe void Convolve(float* packed, int rows8, int k, float* src, int* offsets, int columns, float* outs)
+    /// <summary>out[m, j] = Σ_p a[m, p]·src[off[p] + j] for j below <paramref name="columns"/> (rounded up to NR), m below the MR-rounded rows.</summary>
+    private static unsafe void Convolve(DirectLayout layout, float* packed, int rows, int k, float* src, int* offsets, int columns, float* outs)
     {
         const int KC = 256;
-        var ld = Round(columns, 32);
+        int mr = layout.MR, nr = layout.NR;
+        var ld = Round(columns, nr);
         for (var p0 = 0; p0 < k; p0 += KC)
         {
             var kc = Math.Min(KC, k - p0);
-            for (var j0 = 0; j0 < columns; j0 += 32)
+            for (var j0 = 0; j0 < columns; j0 += nr)
             {
-                for (var m0 = 0; m0 < rows8; m0 += 8)
+                for (var m0 = 0; m0 < rows; m0 += mr)
                 {
-                    DirectConvolution.Tile(kc, packed + ((long)m0 * k + (long)p0 * 8), src + j0, offsets + p0, outs + (long)m0 * ld + j0, ld, p0 > 0);
+                    var a = packed + ((long)m0 * k + (long)p0 * mr);
+                    var c = outs + (long)m0 * ld + j0;
+                    if (mr == 8) DirectConvolution.Tile(kc, a, src + j0, offsets + p0, c, ld, p0 > 0);
+                    else DirectConvolution.Tile256(kc, a, src + j0, offsets + p0, c, ld, p0 > 0);
                 }
             }
         }
@@ -293,14 +303,17 @@ public sealed partial class CpuBackend
     {
         var ld = layout.Pitch;
         var k = g.PatchLength;
+        var rows = layout.DotRows;
         var sums = stackalloc float[24];
-        for (var f0 = 0; f0 < layout.Filters8; f0 += 8)
+        for (var f0 = 0; f0 < layout.DyPlanes; f0 += rows)
         {
-            var rows = dy + (long)f0 * ld;
+            var dyRows = dy + (long)f0 * ld;
             for (var p0 = 0; p0 < layout.Patch3; p0 += 3)
             {
-                DirectConvolution.Dot(length, rows, ld, xp + offsets[p0], xp + offsets[p0 + 1], xp + offsets[p0 + 2], sums);
-                for (var r = 0; r < 8 && f0 + r < g.Filters; r++)
+                float* x0 = xp + offsets[p0], x1 = xp + offsets[p0 + 1], x2 = xp + offsets[p0 + 2];
+                if (rows == 8) DirectConvolution.Dot(length, dyRows, ld, x0, x1, x2, sums);
+                else DirectConvolution.Dot256(length, dyRows, ld, x0, x1, x2, sums);
+                for (var r = 0; r < rows && f0 + r < g.Filters; r++)
                 {
                     for (var t = 0; t < 3 && p0 + t < k; t++) dwPart[(f0 + r) * k + p0 + t] = sums[r * 3 + t];
                 }

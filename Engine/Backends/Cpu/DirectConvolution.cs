@@ -1,4 +1,5 @@
-// The two AVX-512 micro-kernels of the direct convolution path (CpuBackend.DirectConvolution.cs).
+// The micro-kernels of the direct convolution path (CpuBackend.DirectConvolution.cs): 8×32 tiles and 8-row dot
+// products with AVX-512's 32 registers, 6×16 tiles and 4-row dot products within AVX2's 16.
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -131,21 +132,21 @@ internal static unsafe class DirectConvolution
     /// <summary>The lane sums of four vectors into four floats: halves added down to 128 bits, then a horizontal-add tree
     /// (a fifth of the instructions of four separate sums).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float* sums)
+    private static void Sum4(Vector512<float> a, Vector512<float> b, Vector512<float> c, Vector512<float> d, float* sums) =>
+        Sum4(Quarter(a), Quarter(b), Quarter(c), Quarter(d), sums);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Sum4(Vector128<float> a, Vector128<float> b, Vector128<float> c, Vector128<float> d, float* sums)
     {
-        var a4 = Quarter(a);
-        var b4 = Quarter(b);
-        var c4 = Quarter(c);
-        var d4 = Quarter(d);
         if (Sse3.IsSupported)
         {
-            Sse3.HorizontalAdd(Sse3.HorizontalAdd(a4, b4), Sse3.HorizontalAdd(c4, d4)).Store(sums);
+            Sse3.HorizontalAdd(Sse3.HorizontalAdd(a, b), Sse3.HorizontalAdd(c, d)).Store(sums);
             return;
         }
-        sums[0] = Vector128.Sum(a4);
-        sums[1] = Vector128.Sum(b4);
-        sums[2] = Vector128.Sum(c4);
-        sums[3] = Vector128.Sum(d4);
+        sums[0] = Vector128.Sum(a);
+        sums[1] = Vector128.Sum(b);
+        sums[2] = Vector128.Sum(c);
+        sums[3] = Vector128.Sum(d);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -154,4 +155,94 @@ internal static unsafe class DirectConvolution
         var half = v.GetLower() + v.GetUpper();
         return half.GetLower() + half.GetUpper();
     }
+
+    /// <summary>The 6×16 tile of <see cref="Tile"/> for 256-bit vectors (12 accumulators: AVX2 has 16 registers).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Tile256(int kc, float* a, float* src, int* off, float* c, int ldc, bool accumulate)
+    {
+        var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
+        var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
+        var c2_0 = Vector256<float>.Zero; var c2_1 = Vector256<float>.Zero;
+        var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
+        var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
+        var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
+        for (var p = 0; p < kc; p++)
+        {
+            var b = src + off[p];
+            var b0 = Vector256.Load(b);
+            var b1 = Vector256.Load(b + 8);
+            var a0 = Vector256.Create(a[0]);
+            c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
+            c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
+            var a1 = Vector256.Create(a[1]);
+            c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
+            c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
+            var a2 = Vector256.Create(a[2]);
+            c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
+            c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
+            var a3 = Vector256.Create(a[3]);
+            c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
+            c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
+            var a4 = Vector256.Create(a[4]);
+            c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
+            c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
+            var a5 = Vector256.Create(a[5]);
+            c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
+            c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            a += 6;
+        }
+        Store(c0_0, c0_1, c, accumulate);
+        Store(c1_0, c1_1, c + ldc, accumulate);
+        Store(c2_0, c2_1, c + 2 * ldc, accumulate);
+        Store(c3_0, c3_1, c + 3 * ldc, accumulate);
+        Store(c4_0, c4_1, c + 4 * ldc, accumulate);
+        Store(c5_0, c5_1, c + 5 * ldc, accumulate);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(Vector256<float> low, Vector256<float> high, float* c, bool accumulate)
+    {
+        if (accumulate)
+        {
+            low += Vector256.Load(c);
+            high += Vector256.Load(c + 8);
+        }
+        Vector256.Store(low, c);
+        Vector256.Store(high, c + 8);
+    }
+
+    /// <summary><see cref="Dot"/> for 256-bit vectors and 4 rows of dy: 12 sums, n a multiple of 8.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Dot256(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums)
+    {
+        var s0_0 = Vector256<float>.Zero; var s0_1 = Vector256<float>.Zero; var s0_2 = Vector256<float>.Zero;
+        var s1_0 = Vector256<float>.Zero; var s1_1 = Vector256<float>.Zero; var s1_2 = Vector256<float>.Zero;
+        var s2_0 = Vector256<float>.Zero; var s2_1 = Vector256<float>.Zero; var s2_2 = Vector256<float>.Zero;
+        var s3_0 = Vector256<float>.Zero; var s3_1 = Vector256<float>.Zero; var s3_2 = Vector256<float>.Zero;
+        var d0 = dy;
+        var d1 = d0 + ld;
+        var d2 = d1 + ld;
+        var d3 = d2 + ld;
+        for (var j = 0; j < n; j += 8)
+        {
+            var b0 = Vector256.Load(x0 + j);
+            var b1 = Vector256.Load(x1 + j);
+            var b2 = Vector256.Load(x2 + j);
+            var a = Vector256.Load(d0 + j);
+            s0_0 = Vector256.MultiplyAddEstimate(a, b0, s0_0); s0_1 = Vector256.MultiplyAddEstimate(a, b1, s0_1); s0_2 = Vector256.MultiplyAddEstimate(a, b2, s0_2);
+            a = Vector256.Load(d1 + j);
+            s1_0 = Vector256.MultiplyAddEstimate(a, b0, s1_0); s1_1 = Vector256.MultiplyAddEstimate(a, b1, s1_1); s1_2 = Vector256.MultiplyAddEstimate(a, b2, s1_2);
+            a = Vector256.Load(d2 + j);
+            s2_0 = Vector256.MultiplyAddEstimate(a, b0, s2_0); s2_1 = Vector256.MultiplyAddEstimate(a, b1, s2_1); s2_2 = Vector256.MultiplyAddEstimate(a, b2, s2_2);
+            a = Vector256.Load(d3 + j);
+            s3_0 = Vector256.MultiplyAddEstimate(a, b0, s3_0); s3_1 = Vector256.MultiplyAddEstimate(a, b1, s3_1); s3_2 = Vector256.MultiplyAddEstimate(a, b2, s3_2);
+        }
+        Sum4(s0_0, s0_1, s0_2, s1_0, sums);
+        Sum4(s1_1, s1_2, s2_0, s2_1, sums + 4);
+        Sum4(s2_2, s3_0, s3_1, s3_2, sums + 8);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d, float* sums) =>
+        Sum4(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper(), c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper(), sums);
 }
