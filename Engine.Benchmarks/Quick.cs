@@ -286,9 +286,9 @@ internal static unsafe class QuickKernels
                 var c0 = p + 500000;
                 var t = Quick.Time(() =>
                 {
-                    for (var c = 0; c < calls; c++) DirectConvolution.Tile(k, p, p + 200000 + (c & 7) * 32, off, c0, 1024, false);
+                    for (var c = 0; c < calls; c++) Sgemm.Kernel512(k, p, new OffsetRows(p + 200000 + (c & 7) * 32, off), c0, 1024, 1f, 0f);
                 });
-                Console.WriteLine($"tile k={k}: {2.0 * 256 * k * calls / t / 1e6:F1} GFLOP/s one core");
+                Console.WriteLine($"offset-rows tile k={k}: {2.0 * 256 * k * calls / t / 1e6:F1} GFLOP/s one core");
             }
         }
     }

@@ -291,8 +291,9 @@ public sealed partial class CpuBackend
                 {
                     var a = packed + ((long)m0 * k + (long)p0 * mr);
                     var c = outs + (long)m0 * ld + j0;
-                    if (mr == 8) DirectConvolution.Tile(kc, a, src + j0, offsets + p0, c, ld, p0 > 0);
-                    else DirectConvolution.Tile256(kc, a, src + j0, offsets + p0, c, ld, p0 > 0);
+                    var rowsOfB = new OffsetRows(src + j0, offsets + p0);
+                    if (mr == 8) Sgemm.Kernel512(kc, a, rowsOfB, c, ld, 1f, p0 > 0 ? 1f : 0f);
+                    else Sgemm.Kernel256(kc, a, rowsOfB, c, ld, 1f, p0 > 0 ? 1f : 0f);
                 }
             }
         }

@@ -1,5 +1,5 @@
-// The micro-kernels of the direct convolution path (CpuBackend.DirectConvolution.cs): 8×32 tiles and 8-row dot
-// products with AVX-512's 32 registers, 6×16 tiles and 4-row dot products within AVX2's 16.
+// The dw kernels of the direct convolution path (CpuBackend.DirectConvolution.cs): 8-row dot products with
+// AVX-512's 32 registers, 4-row ones within AVX2's 16. (Its output tiles run the GEMM's micro-kernels.)
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -8,74 +8,6 @@ namespace DeepGpu.Backends.Cpu;
 
 internal static unsafe class DirectConvolution
 {
-    /// <summary>
-    /// An 8×32 tile: c[r, q] (+)= Σ_p a[p·8 + r]·src[off[p] + q]. Like the GEMM's 8×32 kernel, except that row p
-    /// of B is read where the offset table says (a shifted row of a padded image) instead of from a packed panel.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile(int kc, float* a, float* src, int* off, float* c, int ldc, bool accumulate)
-    {
-        var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
-        var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
-        var c2_0 = Vector512<float>.Zero; var c2_1 = Vector512<float>.Zero;
-        var c3_0 = Vector512<float>.Zero; var c3_1 = Vector512<float>.Zero;
-        var c4_0 = Vector512<float>.Zero; var c4_1 = Vector512<float>.Zero;
-        var c5_0 = Vector512<float>.Zero; var c5_1 = Vector512<float>.Zero;
-        var c6_0 = Vector512<float>.Zero; var c6_1 = Vector512<float>.Zero;
-        var c7_0 = Vector512<float>.Zero; var c7_1 = Vector512<float>.Zero;
-        for (var p = 0; p < kc; p++)
-        {
-            var b = src + off[p];
-            var b0 = Vector512.Load(b);
-            var b1 = Vector512.Load(b + 16);
-            var a0 = Vector512.Create(a[0]);
-            c0_0 = Vector512.MultiplyAddEstimate(a0, b0, c0_0);
-            c0_1 = Vector512.MultiplyAddEstimate(a0, b1, c0_1);
-            var a1 = Vector512.Create(a[1]);
-            c1_0 = Vector512.MultiplyAddEstimate(a1, b0, c1_0);
-            c1_1 = Vector512.MultiplyAddEstimate(a1, b1, c1_1);
-            var a2 = Vector512.Create(a[2]);
-            c2_0 = Vector512.MultiplyAddEstimate(a2, b0, c2_0);
-            c2_1 = Vector512.MultiplyAddEstimate(a2, b1, c2_1);
-            var a3 = Vector512.Create(a[3]);
-            c3_0 = Vector512.MultiplyAddEstimate(a3, b0, c3_0);
-            c3_1 = Vector512.MultiplyAddEstimate(a3, b1, c3_1);
-            var a4 = Vector512.Create(a[4]);
-            c4_0 = Vector512.MultiplyAddEstimate(a4, b0, c4_0);
-            c4_1 = Vector512.MultiplyAddEstimate(a4, b1, c4_1);
-            var a5 = Vector512.Create(a[5]);
-            c5_0 = Vector512.MultiplyAddEstimate(a5, b0, c5_0);
-            c5_1 = Vector512.MultiplyAddEstimate(a5, b1, c5_1);
-            var a6 = Vector512.Create(a[6]);
-            c6_0 = Vector512.MultiplyAddEstimate(a6, b0, c6_0);
-            c6_1 = Vector512.MultiplyAddEstimate(a6, b1, c6_1);
-            var a7 = Vector512.Create(a[7]);
-            c7_0 = Vector512.MultiplyAddEstimate(a7, b0, c7_0);
-            c7_1 = Vector512.MultiplyAddEstimate(a7, b1, c7_1);
-            a += 8;
-        }
-        Store(c0_0, c0_1, c, accumulate);
-        Store(c1_0, c1_1, c + ldc, accumulate);
-        Store(c2_0, c2_1, c + 2 * ldc, accumulate);
-        Store(c3_0, c3_1, c + 3 * ldc, accumulate);
-        Store(c4_0, c4_1, c + 4 * ldc, accumulate);
-        Store(c5_0, c5_1, c + 5 * ldc, accumulate);
-        Store(c6_0, c6_1, c + 6 * ldc, accumulate);
-        Store(c7_0, c7_1, c + 7 * ldc, accumulate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector512<float> low, Vector512<float> high, float* c, bool accumulate)
-    {
-        if (accumulate)
-        {
-            low += Vector512.Load(c);
-            high += Vector512.Load(c + 16);
-        }
-        Vector512.Store(low, c);
-        Vector512.Store(high, c + 16);
-    }
-
     /// <summary>
     /// 24 dot products of length n (a multiple of 16): sums[r·3 + t] = Σ_j dy[r·ld + j]·x_t[j] for 8 rows of dy
     /// and three x rows, 16 j at a time in vector lanes.
@@ -154,61 +86,6 @@ internal static unsafe class DirectConvolution
     {
         var half = v.GetLower() + v.GetUpper();
         return half.GetLower() + half.GetUpper();
-    }
-
-    /// <summary>The 6×16 tile of <see cref="Tile"/> for 256-bit vectors (12 accumulators: AVX2 has 16 registers).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Tile256(int kc, float* a, float* src, int* off, float* c, int ldc, bool accumulate)
-    {
-        var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
-        var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
-        var c2_0 = Vector256<float>.Zero; var c2_1 = Vector256<float>.Zero;
-        var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
-        var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
-        var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
-        for (var p = 0; p < kc; p++)
-        {
-            var b = src + off[p];
-            var b0 = Vector256.Load(b);
-            var b1 = Vector256.Load(b + 8);
-            var a0 = Vector256.Create(a[0]);
-            c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
-            c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
-            var a1 = Vector256.Create(a[1]);
-            c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
-            c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
-            var a2 = Vector256.Create(a[2]);
-            c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
-            c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
-            var a3 = Vector256.Create(a[3]);
-            c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
-            c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
-            var a4 = Vector256.Create(a[4]);
-            c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
-            c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
-            var a5 = Vector256.Create(a[5]);
-            c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
-            c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
-            a += 6;
-        }
-        Store(c0_0, c0_1, c, accumulate);
-        Store(c1_0, c1_1, c + ldc, accumulate);
-        Store(c2_0, c2_1, c + 2 * ldc, accumulate);
-        Store(c3_0, c3_1, c + 3 * ldc, accumulate);
-        Store(c4_0, c4_1, c + 4 * ldc, accumulate);
-        Store(c5_0, c5_1, c + 5 * ldc, accumulate);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Store(Vector256<float> low, Vector256<float> high, float* c, bool accumulate)
-    {
-        if (accumulate)
-        {
-            low += Vector256.Load(c);
-            high += Vector256.Load(c + 8);
-        }
-        Vector256.Store(low, c);
-        Vector256.Store(high, c + 8);
     }
 
     /// <summary><see cref="Dot"/> for 256-bit vectors and 4 rows of dy: 12 sums, n a multiple of 8.</summary>

@@ -1,4 +1,5 @@
-// Register-tiled GEMM micro-kernels, one per SIMD tier, fully unrolled (see Sgemm.cs for the packing).
+// Register-tiled GEMM micro-kernels, one per SIMD tier, fully unrolled (see Sgemm.cs for the packing). The AVX-512
+// and AVX2 ones read B through IRows, so the direct convolution runs them on image rows instead of packed panels.
 // Each computes C[0..MR, 0..NR] = alpha·Σ_p a[p]·b[p]ᵀ + beta·C over packed panels; beta = 0 never reads C.
 // The accumulators stay in registers: MR×NR/lanes of them, chosen to fit the tier's register file.
 using System.Runtime.CompilerServices;
@@ -6,11 +7,29 @@ using System.Runtime.Intrinsics;
 
 namespace DeepGpu.Backends.Cpu;
 
+/// <summary>Where a micro-kernel reads row p of B (NR consecutive floats).</summary>
+internal unsafe interface IRows
+{
+    float* Row(int p);
+}
+
+/// <summary>A packed panel: row p at b + p·width.</summary>
+internal readonly unsafe struct PackedRows(float* b, int width) : IRows
+{
+    public float* Row(int p) => b + p * width;
+}
+
+/// <summary>Rows anywhere: row p at src + off[p] (the direct convolution's shifted image rows).</summary>
+internal readonly unsafe struct OffsetRows(float* src, int* off) : IRows
+{
+    public float* Row(int p) => src + off[p];
+}
+
 internal static partial class Sgemm
 {
-    // 8x32 tile: 16 Vector512 accumulators; a is packed [kc][8], b is packed [kc][32].
+    // 8x32 tile: 16 Vector512 accumulators; a is packed [kc][8], b gives rows of 32.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel512(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    internal static unsafe void Kernel512<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows
     {
         var c0_0 = Vector512<float>.Zero; var c0_1 = Vector512<float>.Zero;
         var c1_0 = Vector512<float>.Zero; var c1_1 = Vector512<float>.Zero;
@@ -22,8 +41,9 @@ internal static partial class Sgemm
         var c7_0 = Vector512<float>.Zero; var c7_1 = Vector512<float>.Zero;
         for (var p = 0; p < kc; p++)
         {
-            var b0 = Vector512.Load(b + 0);
-            var b1 = Vector512.Load(b + 16);
+            var row = b.Row(p);
+            var b0 = Vector512.Load(row);
+            var b1 = Vector512.Load(row + 16);
             var a0 = Vector512.Create(a[0]);
             c0_0 = Vector512.MultiplyAddEstimate(a0, b0, c0_0);
             c0_1 = Vector512.MultiplyAddEstimate(a0, b1, c0_1);
@@ -49,7 +69,6 @@ internal static partial class Sgemm
             c7_0 = Vector512.MultiplyAddEstimate(a7, b0, c7_0);
             c7_1 = Vector512.MultiplyAddEstimate(a7, b1, c7_1);
             a += 8;
-            b += 32;
         }
         var va = Vector512.Create(alpha);
         if (beta == 0f)
@@ -93,9 +112,9 @@ internal static partial class Sgemm
         }
     }
 
-    // 6x16 tile: 12 Vector256 accumulators; a is packed [kc][6], b is packed [kc][16].
+    // 6x16 tile: 12 Vector256 accumulators; a is packed [kc][6], b gives rows of 16.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel256(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    internal static unsafe void Kernel256<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows
     {
         var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
         var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
@@ -105,8 +124,9 @@ internal static partial class Sgemm
         var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
         for (var p = 0; p < kc; p++)
         {
-            var b0 = Vector256.Load(b + 0);
-            var b1 = Vector256.Load(b + 8);
+            var row = b.Row(p);
+            var b0 = Vector256.Load(row);
+            var b1 = Vector256.Load(row + 8);
             var a0 = Vector256.Create(a[0]);
             c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
             c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
@@ -126,7 +146,6 @@ internal static partial class Sgemm
             c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
             c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
             a += 6;
-            b += 16;
         }
         var va = Vector256.Create(alpha);
         if (beta == 0f)
