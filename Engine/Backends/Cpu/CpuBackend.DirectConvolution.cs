@@ -111,7 +111,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Packs the filters into 8-row panels ([K][8] each, rows past F zero) and writes the offset tables; for dx
+    /// Packs the filters into MR-row panels ([K][MR] each, rows past F zero) and writes the offset tables; for dx
     /// also the flipped filters w'[c, (f, a, b)] = w[f, c, KH−1−a, KW−1−b] and dy's offsets.
     /// </summary>
     private static unsafe void PrepareDirect(ConvolutionGeometry g, DirectLayout layout, BufferView<float> w, BufferView<float> workspace, bool flipped)
