@@ -6,7 +6,11 @@ namespace DeepGpu.Benchmarks;
 
 /// <summary>
 /// A Stopwatch harness for quick numbers without BenchmarkDotNet's minutes of runs:
-/// <c>dotnet run -c Release --project Engine.Benchmarks -- quick [gemm|conv|all]</c>.
+/// <c>dotnet run -c Release --project Engine.Benchmarks -- quick WHAT</c>, WHAT being clock (the core clock and
+/// peak), gemm (per tier and transpose case), small (the book's dense GEMMs), conv (each convolution, direct vs
+/// im2col, per tier; then pooling), parts (the convolutions' GEMM shapes), kernels (single-core micro-kernels),
+/// stepparts (simple-convnet's forward, backward and update apart), step (training steps; DEEPGPU_PROFILE=1
+/// adds per-layer times) or all (clock, gemm, small, conv, step).
 /// </summary>
 internal static class Quick
 {
@@ -228,6 +232,7 @@ internal static class Quick
     }
 }
 
+/// <summary>The GEMM shapes deep-convnet's im2col convolutions run (forward, dw, dcol for conv2, conv4, conv6).</summary>
 internal static class QuickParts
 {
     public static void Run()
@@ -240,6 +245,7 @@ internal static class QuickParts
     }
 }
 
+/// <summary>simple-convnet's step taken apart: forward, forward + backward, the Adam update, all three.</summary>
 internal static class QuickStepParts
 {
     public static void Run()
@@ -259,6 +265,7 @@ internal static class QuickStepParts
     }
 }
 
+/// <summary>Single-core rates of the dw dot kernel and of the 8×32 tile reading offset rows, on data in L1.</summary>
 internal static unsafe class QuickKernels
 {
     public static void Run()
