@@ -24,6 +24,7 @@ public class AllocationTests
         using var ws = backend.Allocate<float>((int)backend.ConvolutionWorkspaceLength(conv));
         using var p = backend.Allocate<float>(pool.OutputLength);
         using var am = backend.Allocate<int>(pool.OutputLength);
+        using var dy = backend.Allocate<float>(conv.OutputLength);
         using var stats = backend.Allocate<float>(6 * 5);
         using var big = backend.Allocate<float>(400_000);
         backend.Fill(x, 0.5f);
@@ -36,6 +37,8 @@ public class AllocationTests
             backend.Gemm(true, false, 7, 9, 5, 1f, big.Slice(0, 35), big.Slice(35, 45), 1f, big.Slice(100, 63));
             backend.ConvolutionForward(conv, x, w, b, y, ws);
             backend.ConvolutionBackward(conv, x, w, y, dx, dw, db, ws);
+            backend.ConvolutionReluForward(conv, x, w, b, y, ws);
+            backend.ConvolutionReluBackward(conv, x, w, y, dy, dx, dw, db, ws);
             backend.PoolingForward(PoolingMode.Max, pool, y, p, am);
             backend.PoolingBackward(PoolingMode.Max, pool, p, am, y);
             backend.BatchNormForward(norm, true, 0.9f, 1e-6f, y, s.Slice(0, 5), s.Slice(5, 5), y, s.Slice(10, 5), s.Slice(15, 5), s.Slice(20, 5), s.Slice(25, 5));
