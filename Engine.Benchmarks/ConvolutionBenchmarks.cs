@@ -27,7 +27,7 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     [ParamsSource(nameof(Names))]
     public string Layer { get; set; } = "simple-conv1";
 
-    /// <summary>Stride-1 convolutions without im2col (AVX-512 and AVX2; the other tiers always use im2col).</summary>
+    /// <summary>Stride-1 convolutions without im2col (every vector tier; the scalar tier always uses im2col).</summary>
     [ParamsSource(nameof(Algorithms))]
     public bool Direct { get; set; } = true;
 

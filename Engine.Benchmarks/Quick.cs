@@ -141,7 +141,7 @@ internal static class Quick
 
     private static void Conv()
     {
-        foreach (var tier in new[] { CpuTier.Vector512, CpuTier.Vector256 }.Where(CpuTiers.IsSupported))
+        foreach (var tier in new[] { CpuTier.Vector512, CpuTier.Vector256, CpuTier.Vector128 }.Where(CpuTiers.IsSupported))
         {
             foreach (var direct in new[] { true, false })
             {

@@ -34,7 +34,7 @@ public class CpuOpTests
     {
         // im2col + GEMM (scalar and best tier), and the direct path (stride 1) on each tier that has one.
         var runs = new List<(CpuTier, bool)> { (CpuTier.Scalar, false), (CpuTiers.Best, false) };
-        runs.AddRange(new[] { CpuTier.Vector512, CpuTier.Vector256 }.Where(CpuTiers.IsSupported).Select(t => (t, true)));
+        runs.AddRange(new[] { CpuTier.Vector512, CpuTier.Vector256, CpuTier.Vector128 }.Where(CpuTiers.IsSupported).Select(t => (t, true)));
         foreach (var (tier, direct) in runs)
         {
             CheckConvolution(tier, direct, new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad), seed: n + c + f);

@@ -1,4 +1,4 @@
-// Stride-1 convolutions without im2col (the AVX-512 and AVX2 tiers; the others use im2col + GEMM).
+// Stride-1 convolutions without im2col (every vector tier; the scalar tier uses im2col + GEMM).
 // A group of images is laid out, zero-padded, on one canvas per channel: image i in cell (i / Across, i % Across),
 // cells of (H + P) × (W + P) so neighbours share their padding, canvas rows Width = Across·(W + P) floats long.
 // Number the output pixels by "virtual columns" j = canvas position of their window's corner. Then for each
@@ -25,9 +25,9 @@ public sealed partial class CpuBackend
     /// </summary>
     internal bool DirectConvolutions { get; init; } = true;
 
-    /// <summary>The direct path: stride 1, padding below the kernel size (so dy's padding is not negative), 256- or 512-bit vectors.</summary>
+    /// <summary>The direct path: stride 1, padding below the kernel size (so dy's padding is not negative), a vector tier.</summary>
     private bool UsesDirect(ConvolutionGeometry g) =>
-        DirectConvolutions && Tier is CpuTier.Vector512 or CpuTier.Vector256 && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
+        DirectConvolutions && Tier != CpuTier.Scalar && g.Stride == 1 && g.Pad < g.KernelH && g.Pad < g.KernelW;
 
     /// <summary>Sizes and workspace offsets of the direct path for one geometry.</summary>
     private readonly struct DirectLayout
@@ -46,7 +46,12 @@ public sealed partial class CpuBackend
 
         public DirectLayout(ConvolutionGeometry g, CpuTier tier, int workers)
         {
-            (MR, NR, DotRows) = tier == CpuTier.Vector512 ? (8, 32, 8) : (6, 16, 4);
+            (MR, NR, DotRows) = tier switch
+            {
+                CpuTier.Vector512 => (8, 32, 8),
+                CpuTier.Vector256 => (6, 16, 4),
+                _ => (6, 8, 4),
+            };
             CellH = g.Height + g.Pad;
             CellW = g.Width + g.Pad;
             // About 1024 virtual columns a group: long rows for the kernels, and a canvas that stays in L2.
@@ -292,8 +297,10 @@ public sealed partial class CpuBackend
                     var a = packed + ((long)m0 * k + (long)p0 * mr);
                     var c = outs + (long)m0 * ld + j0;
                     var rowsOfB = new OffsetRows(src + j0, offsets + p0);
-                    if (mr == 8) Sgemm.Kernel512(kc, a, rowsOfB, c, ld, 1f, p0 > 0 ? 1f : 0f);
-                    else Sgemm.Kernel256(kc, a, rowsOfB, c, ld, 1f, p0 > 0 ? 1f : 0f);
+                    var beta = p0 > 0 ? 1f : 0f;
+                    if (nr == 32) Sgemm.Kernel512(kc, a, rowsOfB, c, ld, 1f, beta);
+                    else if (nr == 16) Sgemm.Kernel256(kc, a, rowsOfB, c, ld, 1f, beta);
+                    else Sgemm.Kernel128(kc, a, rowsOfB, c, ld, 1f, beta);
                 }
             }
         }
@@ -313,7 +320,8 @@ public sealed partial class CpuBackend
             {
                 float* x0 = xp + offsets[p0], x1 = xp + offsets[p0 + 1], x2 = xp + offsets[p0 + 2];
                 if (rows == 8) DirectConvolution.Dot(length, dyRows, ld, x0, x1, x2, sums);
-                else DirectConvolution.Dot256(length, dyRows, ld, x0, x1, x2, sums);
+                else if (layout.NR == 16) DirectConvolution.Dot256(length, dyRows, ld, x0, x1, x2, sums);
+                else DirectConvolution.Dot128(length, dyRows, ld, x0, x1, x2, sums);
                 for (var r = 0; r < rows && f0 + r < g.Filters; r++)
                 {
                     for (var t = 0; t < 3 && p0 + t < k; t++) dwPart[(f0 + r) * k + p0 + t] = sums[r * 3 + t];

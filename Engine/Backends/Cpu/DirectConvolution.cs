@@ -1,5 +1,6 @@
 // The dw kernels of the direct convolution path (CpuBackend.DirectConvolution.cs): 8-row dot products with
-// AVX-512's 32 registers, 4-row ones within AVX2's 16. (Its output tiles run the GEMM's micro-kernels.)
+// AVX-512's 32 registers, 4-row ones for 256- and 128-bit vectors (16 registers on x86). (Its output tiles run
+// the GEMM's micro-kernels.)
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -89,37 +90,65 @@ internal static unsafe class DirectConvolution
     }
 
     /// <summary><see cref="Dot"/> for 256-bit vectors and 4 rows of dy: 12 sums, n a multiple of 8.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Dot256(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums)
+    public static void Dot256(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums) =>
+        Dot4<Vector256<float>, Lanes256>(n, dy, ld, x0, x1, x2, sums);
+
+    /// <summary><see cref="Dot"/> for 128-bit vectors and 4 rows of dy: 12 sums, n a multiple of 4.</summary>
+    public static void Dot128(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums) =>
+        Dot4<Vector128<float>, Lanes128>(n, dy, ld, x0, x1, x2, sums);
+
+    /// <summary>The operations <see cref="Dot4"/> needs of a vector type (a struct, so each use compiles to straight intrinsics).</summary>
+    private interface ILanes<TV>
     {
-        var s0_0 = Vector256<float>.Zero; var s0_1 = Vector256<float>.Zero; var s0_2 = Vector256<float>.Zero;
-        var s1_0 = Vector256<float>.Zero; var s1_1 = Vector256<float>.Zero; var s1_2 = Vector256<float>.Zero;
-        var s2_0 = Vector256<float>.Zero; var s2_1 = Vector256<float>.Zero; var s2_2 = Vector256<float>.Zero;
-        var s3_0 = Vector256<float>.Zero; var s3_1 = Vector256<float>.Zero; var s3_2 = Vector256<float>.Zero;
+        static abstract int Count { get; }
+        static abstract TV Load(float* p);
+        static abstract TV MultiplyAdd(TV a, TV b, TV c);
+        static abstract Vector128<float> Fold(TV v);
+    }
+
+    private readonly struct Lanes256 : ILanes<Vector256<float>>
+    {
+        public static int Count => 8;
+        public static Vector256<float> Load(float* p) => Vector256.Load(p);
+        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
+        public static Vector128<float> Fold(Vector256<float> v) => v.GetLower() + v.GetUpper();
+    }
+
+    private readonly struct Lanes128 : ILanes<Vector128<float>>
+    {
+        public static int Count => 4;
+        public static Vector128<float> Load(float* p) => Vector128.Load(p);
+        public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
+        public static Vector128<float> Fold(Vector128<float> v) => v;
+    }
+
+    // 4 rows × 3 x rows: 12 accumulators, within the 16 registers of x86 without AVX-512.
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Dot4<TV, TL>(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums)
+        where TV : struct where TL : struct, ILanes<TV>
+    {
+        TV s0_0 = default, s0_1 = default, s0_2 = default, s1_0 = default, s1_1 = default, s1_2 = default;
+        TV s2_0 = default, s2_1 = default, s2_2 = default, s3_0 = default, s3_1 = default, s3_2 = default;
         var d0 = dy;
         var d1 = d0 + ld;
         var d2 = d1 + ld;
         var d3 = d2 + ld;
-        for (var j = 0; j < n; j += 8)
+        for (var j = 0; j < n; j += TL.Count)
         {
-            var b0 = Vector256.Load(x0 + j);
-            var b1 = Vector256.Load(x1 + j);
-            var b2 = Vector256.Load(x2 + j);
-            var a = Vector256.Load(d0 + j);
-            s0_0 = Vector256.MultiplyAddEstimate(a, b0, s0_0); s0_1 = Vector256.MultiplyAddEstimate(a, b1, s0_1); s0_2 = Vector256.MultiplyAddEstimate(a, b2, s0_2);
-            a = Vector256.Load(d1 + j);
-            s1_0 = Vector256.MultiplyAddEstimate(a, b0, s1_0); s1_1 = Vector256.MultiplyAddEstimate(a, b1, s1_1); s1_2 = Vector256.MultiplyAddEstimate(a, b2, s1_2);
-            a = Vector256.Load(d2 + j);
-            s2_0 = Vector256.MultiplyAddEstimate(a, b0, s2_0); s2_1 = Vector256.MultiplyAddEstimate(a, b1, s2_1); s2_2 = Vector256.MultiplyAddEstimate(a, b2, s2_2);
-            a = Vector256.Load(d3 + j);
-            s3_0 = Vector256.MultiplyAddEstimate(a, b0, s3_0); s3_1 = Vector256.MultiplyAddEstimate(a, b1, s3_1); s3_2 = Vector256.MultiplyAddEstimate(a, b2, s3_2);
+            var b0 = TL.Load(x0 + j);
+            var b1 = TL.Load(x1 + j);
+            var b2 = TL.Load(x2 + j);
+            var a = TL.Load(d0 + j);
+            s0_0 = TL.MultiplyAdd(a, b0, s0_0); s0_1 = TL.MultiplyAdd(a, b1, s0_1); s0_2 = TL.MultiplyAdd(a, b2, s0_2);
+            a = TL.Load(d1 + j);
+            s1_0 = TL.MultiplyAdd(a, b0, s1_0); s1_1 = TL.MultiplyAdd(a, b1, s1_1); s1_2 = TL.MultiplyAdd(a, b2, s1_2);
+            a = TL.Load(d2 + j);
+            s2_0 = TL.MultiplyAdd(a, b0, s2_0); s2_1 = TL.MultiplyAdd(a, b1, s2_1); s2_2 = TL.MultiplyAdd(a, b2, s2_2);
+            a = TL.Load(d3 + j);
+            s3_0 = TL.MultiplyAdd(a, b0, s3_0); s3_1 = TL.MultiplyAdd(a, b1, s3_1); s3_2 = TL.MultiplyAdd(a, b2, s3_2);
         }
-        Sum4(s0_0, s0_1, s0_2, s1_0, sums);
-        Sum4(s1_1, s1_2, s2_0, s2_1, sums + 4);
-        Sum4(s2_2, s3_0, s3_1, s3_2, sums + 8);
+        Sum4(TL.Fold(s0_0), TL.Fold(s0_1), TL.Fold(s0_2), TL.Fold(s1_0), sums);
+        Sum4(TL.Fold(s1_1), TL.Fold(s1_2), TL.Fold(s2_0), TL.Fold(s2_1), sums + 4);
+        Sum4(TL.Fold(s2_2), TL.Fold(s3_0), TL.Fold(s3_1), TL.Fold(s3_2), sums + 8);
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Sum4(Vector256<float> a, Vector256<float> b, Vector256<float> c, Vector256<float> d, float* sums) =>
-        Sum4(a.GetLower() + a.GetUpper(), b.GetLower() + b.GetUpper(), c.GetLower() + c.GetUpper(), d.GetLower() + d.GetUpper(), sums);
 }

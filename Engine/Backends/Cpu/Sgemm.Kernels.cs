@@ -1,5 +1,5 @@
-// Register-tiled GEMM micro-kernels, one per SIMD tier, fully unrolled (see Sgemm.cs for the packing). The AVX-512
-// and AVX2 ones read B through IRows, so the direct convolution runs them on image rows instead of packed panels.
+// Register-tiled GEMM micro-kernels, one per SIMD tier, fully unrolled (see Sgemm.cs for the packing). The vector
+// ones read B through IRows, so the direct convolution runs them on image rows instead of packed panels.
 // Each computes C[0..MR, 0..NR] = alpha·Σ_p a[p]·b[p]ᵀ + beta·C over packed panels; beta = 0 never reads C.
 // The accumulators stay in registers: MR×NR/lanes of them, chosen to fit the tier's register file.
 using System.Runtime.CompilerServices;
@@ -181,9 +181,9 @@ internal static partial class Sgemm
         }
     }
 
-    // 6x8 tile: 12 Vector128 accumulators; a is packed [kc][6], b is packed [kc][8].
+    // 6x8 tile: 12 Vector128 accumulators; a is packed [kc][6], b gives rows of 8.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static unsafe void Kernel128(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
+    internal static unsafe void Kernel128<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows
     {
         var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;
         var c1_0 = Vector128<float>.Zero; var c1_1 = Vector128<float>.Zero;
@@ -193,8 +193,9 @@ internal static partial class Sgemm
         var c5_0 = Vector128<float>.Zero; var c5_1 = Vector128<float>.Zero;
         for (var p = 0; p < kc; p++)
         {
-            var b0 = Vector128.Load(b + 0);
-            var b1 = Vector128.Load(b + 4);
+            var row = b.Row(p);
+            var b0 = Vector128.Load(row);
+            var b1 = Vector128.Load(row + 4);
             var a0 = Vector128.Create(a[0]);
             c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
             c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
@@ -214,7 +215,6 @@ internal static partial class Sgemm
             c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
             c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
             a += 6;
-            b += 8;
         }
         var va = Vector128.Create(alpha);
         if (beta == 0f)

@@ -179,7 +179,7 @@ internal static unsafe partial class Sgemm
         {
             case CpuTier.Vector512: Kernel512(kc, a, new PackedRows(b, 32), c, ldc, alpha, beta); break;
             case CpuTier.Vector256: Kernel256(kc, a, new PackedRows(b, 16), c, ldc, alpha, beta); break;
-            case CpuTier.Vector128: Kernel128(kc, a, b, c, ldc, alpha, beta); break;
+            case CpuTier.Vector128: Kernel128(kc, a, new PackedRows(b, 8), c, ldc, alpha, beta); break;
             default: KernelScalar(kc, a, b, c, ldc, alpha, beta); break;
         }
     }
