@@ -52,8 +52,7 @@ public sealed partial class CpuBackend
     public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
         BufferView<float> y, BufferView<float> workspace)
     {
-        CheckConvolution(g, x, w, y, workspace);
-        CheckView(b, g.Filters, nameof(b));
+        CheckConvolutionForward(g, x, w, b, y, workspace);
         if (UsesDirect(g))
         {
             DirectForward(g, x, w, b, y, workspace, relu: false);
@@ -72,8 +71,7 @@ public sealed partial class CpuBackend
             base.ConvolutionReluForward(g, x, w, b, y, workspace);
             return;
         }
-        CheckConvolution(g, x, w, y, workspace);
-        CheckView(b, g.Filters, nameof(b));
+        CheckConvolutionForward(g, x, w, b, y, workspace);
         DirectForward(g, x, w, b, y, workspace, relu: true);
     }
 
@@ -119,6 +117,13 @@ public sealed partial class CpuBackend
             TensorPrimitives.Add(dws, ws.Slice((int)(start + i * part), g.WeightLength), dws);
             TensorPrimitives.Add(dbs, ws.Slice((int)(start + i * part) + g.WeightLength, g.Filters), dbs);
         }
+    }
+
+    private void CheckConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
+        BufferView<float> y, BufferView<float> workspace)
+    {
+        CheckConvolution(g, x, w, y, workspace);
+        CheckView(b, g.Filters, nameof(b));
     }
 
     private void CheckConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,

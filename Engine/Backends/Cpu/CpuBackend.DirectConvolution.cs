@@ -100,7 +100,7 @@ public sealed partial class CpuBackend
         BufferView<float> y, BufferView<float> workspace, bool relu)
     {
         var layout = new DirectLayout(g, Tier, Pool.Workers);
-        PrepareDirect(g, layout, w, workspace, flipped: false);
+        PrepareDirect(g, layout, w, workspace, backward: false, withDx: false);
         Pool.For(layout.Groups(g), new DirectJob(g, layout, false, relu, x, w, b, y, default, default, default, workspace));
     }
 
@@ -109,49 +109,53 @@ public sealed partial class CpuBackend
         BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace, BufferView<float> reluOutput)
     {
         var layout = new DirectLayout(g, Tier, Pool.Workers);
-        PrepareDirect(g, layout, w, workspace, flipped: dx.Length != 0);
+        PrepareDirect(g, layout, w, workspace, backward: true, withDx: dx.Length != 0);
         var groups = layout.Groups(g);
         Pool.For(groups, new DirectJob(g, layout, true, reluOutput.Length != 0, x, w, dy, reluOutput, dx, dw, db, workspace));
         SumPartials(g, workspace, layout.PartialsStart, groups, dw, db);
     }
 
     /// <summary>
-    /// Packs the filters into MR-row panels ([K][MR] each, rows past F zero) and writes the offset tables; for dx
-    /// also the flipped filters w'[c, (f, a, b)] = w[f, c, KH−1−a, KW−1−b] and dy's offsets.
+    /// Writes what the kernels read besides the images: x's offset table (both passes) and, for the forward pass, the
+    /// filters in MR-row panels ([K][MR] each, rows past F zero); for the backward pass with dx, the flipped filters
+    /// w'[c, (f, a, b)] = w[f, c, KH−1−a, KW−1−b] in panels the same way and dy's offset table.
     /// </summary>
-    private static unsafe void PrepareDirect(ConvolutionGeometry g, DirectLayout layout, BufferView<float> w, BufferView<float> workspace, bool flipped)
+    private static unsafe void PrepareDirect(ConvolutionGeometry g, DirectLayout layout, BufferView<float> w, BufferView<float> workspace,
+        bool backward, bool withDx)
     {
         var ws = workspace.Span();
         var ww = w.Span();
-        int k = g.PatchLength, kk = g.KernelH * g.KernelW;
-        var mr = layout.MR;
-        var packed = ws.Slice((int)layout.PackedW, layout.FilterRows * k);
-        for (var f = 0; f < layout.FilterRows; f++)
-        {
-            for (var p = 0; p < k; p++) packed[(f / mr * k + p) * mr + f % mr] = f < g.Filters ? ww[f * k + p] : 0f;
-        }
+        int k = g.PatchLength, kk = g.KernelH * g.KernelW, mr = layout.MR;
         fixed (float* pws = ws)
         {
-            var offsets = (int*)(pws + layout.Offsets);
-            for (var p = 0; p < layout.Patch3; p++)
+            // Entry p = (channel, kh, kw) of a patch starts at channel·pitch + kh·Width + kw; entries past `valid`
+            // (dw's padding to a multiple of 3) read offset 0 and are never stored.
+            void Offsets(int* table, int count, int valid)
             {
-                offsets[p] = p < k ? p / kk * layout.Pitch + p % kk / g.KernelW * layout.Width + p % g.KernelW : 0;
+                for (var p = 0; p < count; p++) table[p] = p < valid ? p / kk * layout.Pitch + p % kk / g.KernelW * layout.Width + p % g.KernelW : 0;
             }
-            if (!flipped) return;
-            var flippedOffsets = (int*)(pws + layout.FlippedOffsets);
-            for (var p = 0; p < layout.FlippedPatch; p++)
+            Offsets((int*)(pws + layout.Offsets), layout.Patch3, k);
+            if (backward && withDx) Offsets((int*)(pws + layout.FlippedOffsets), layout.FlippedPatch, layout.FlippedPatch);
+        }
+        if (!backward)
+        {
+            var packed = ws.Slice((int)layout.PackedW, layout.FilterRows * k);
+            for (var f = 0; f < layout.FilterRows; f++)
             {
-                flippedOffsets[p] = p / kk * layout.Pitch + p % kk / g.KernelW * layout.Width + p % g.KernelW;
+                for (var p = 0; p < k; p++) packed[(f / mr * k + p) * mr + f % mr] = f < g.Filters ? ww[f * k + p] : 0f;
             }
         }
-        var packedFlipped = ws.Slice((int)layout.PackedFlipped, layout.ChannelRows * layout.FlippedPatch);
-        for (var c = 0; c < layout.ChannelRows; c++)
+        else if (withDx)
         {
-            for (var p = 0; p < layout.FlippedPatch; p++)
+            var packedFlipped = ws.Slice((int)layout.PackedFlipped, layout.ChannelRows * layout.FlippedPatch);
+            for (var c = 0; c < layout.ChannelRows; c++)
             {
-                var (f, a, bw) = (p / kk, p % kk / g.KernelW, p % g.KernelW);
-                packedFlipped[(c / mr * layout.FlippedPatch + p) * mr + c % mr] =
-                    c < g.Channels ? ww[f * k + c * kk + (g.KernelH - 1 - a) * g.KernelW + g.KernelW - 1 - bw] : 0f;
+                for (var p = 0; p < layout.FlippedPatch; p++)
+                {
+                    var (f, a, bw) = (p / kk, p % kk / g.KernelW, p % g.KernelW);
+                    packedFlipped[(c / mr * layout.FlippedPatch + p) * mr + c % mr] =
+                        c < g.Channels ? ww[f * k + c * kk + (g.KernelH - 1 - a) * g.KernelW + g.KernelW - 1 - bw] : 0f;
+                }
             }
         }
     }
