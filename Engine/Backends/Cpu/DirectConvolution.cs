@@ -97,31 +97,6 @@ internal static unsafe class DirectConvolution
     public static void Dot128(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums) =>
         Dot4<Vector128<float>, Lanes128>(n, dy, ld, x0, x1, x2, sums);
 
-    /// <summary>The operations <see cref="Dot4"/> needs of a vector type (a struct, so each use compiles to straight intrinsics).</summary>
-    private interface ILanes<TV>
-    {
-        static abstract int Count { get; }
-        static abstract TV Load(float* p);
-        static abstract TV MultiplyAdd(TV a, TV b, TV c);
-        static abstract Vector128<float> Fold(TV v);
-    }
-
-    private readonly struct Lanes256 : ILanes<Vector256<float>>
-    {
-        public static int Count => 8;
-        public static Vector256<float> Load(float* p) => Vector256.Load(p);
-        public static Vector256<float> MultiplyAdd(Vector256<float> a, Vector256<float> b, Vector256<float> c) => Vector256.MultiplyAddEstimate(a, b, c);
-        public static Vector128<float> Fold(Vector256<float> v) => v.GetLower() + v.GetUpper();
-    }
-
-    private readonly struct Lanes128 : ILanes<Vector128<float>>
-    {
-        public static int Count => 4;
-        public static Vector128<float> Load(float* p) => Vector128.Load(p);
-        public static Vector128<float> MultiplyAdd(Vector128<float> a, Vector128<float> b, Vector128<float> c) => Vector128.MultiplyAddEstimate(a, b, c);
-        public static Vector128<float> Fold(Vector128<float> v) => v;
-    }
-
     // 4 rows × 3 x rows: 12 accumulators, within the 16 registers of x86 without AVX-512.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Dot4<TV, TL>(int n, float* dy, int ld, float* x0, float* x1, float* x2, float* sums)

@@ -112,141 +112,66 @@ internal static partial class Sgemm
         }
     }
 
-    // 6x16 tile: 12 Vector256 accumulators; a is packed [kc][6], b gives rows of 16.
+    // 6x16 (AVX2) and 6x8 (128-bit) tiles: 12 accumulators; a is packed [kc][6], b gives rows of two vectors.
+    internal static unsafe void Kernel256<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows =>
+        Kernel6<Vector256<float>, Lanes256, TRows>(kc, a, b, c, ldc, alpha, beta);
+
+    internal static unsafe void Kernel128<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows =>
+        Kernel6<Vector128<float>, Lanes128, TRows>(kc, a, b, c, ldc, alpha, beta);
+
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Kernel256<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows
+    private static unsafe void Kernel6<TV, TL, TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta)
+        where TV : struct where TL : struct, ILanes<TV> where TRows : struct, IRows
     {
-        var c0_0 = Vector256<float>.Zero; var c0_1 = Vector256<float>.Zero;
-        var c1_0 = Vector256<float>.Zero; var c1_1 = Vector256<float>.Zero;
-        var c2_0 = Vector256<float>.Zero; var c2_1 = Vector256<float>.Zero;
-        var c3_0 = Vector256<float>.Zero; var c3_1 = Vector256<float>.Zero;
-        var c4_0 = Vector256<float>.Zero; var c4_1 = Vector256<float>.Zero;
-        var c5_0 = Vector256<float>.Zero; var c5_1 = Vector256<float>.Zero;
+        TV c0_0 = default, c0_1 = default, c1_0 = default, c1_1 = default, c2_0 = default, c2_1 = default;
+        TV c3_0 = default, c3_1 = default, c4_0 = default, c4_1 = default, c5_0 = default, c5_1 = default;
+        var n = TL.Count;
         for (var p = 0; p < kc; p++)
         {
             var row = b.Row(p);
-            var b0 = Vector256.Load(row);
-            var b1 = Vector256.Load(row + 8);
-            var a0 = Vector256.Create(a[0]);
-            c0_0 = Vector256.MultiplyAddEstimate(a0, b0, c0_0);
-            c0_1 = Vector256.MultiplyAddEstimate(a0, b1, c0_1);
-            var a1 = Vector256.Create(a[1]);
-            c1_0 = Vector256.MultiplyAddEstimate(a1, b0, c1_0);
-            c1_1 = Vector256.MultiplyAddEstimate(a1, b1, c1_1);
-            var a2 = Vector256.Create(a[2]);
-            c2_0 = Vector256.MultiplyAddEstimate(a2, b0, c2_0);
-            c2_1 = Vector256.MultiplyAddEstimate(a2, b1, c2_1);
-            var a3 = Vector256.Create(a[3]);
-            c3_0 = Vector256.MultiplyAddEstimate(a3, b0, c3_0);
-            c3_1 = Vector256.MultiplyAddEstimate(a3, b1, c3_1);
-            var a4 = Vector256.Create(a[4]);
-            c4_0 = Vector256.MultiplyAddEstimate(a4, b0, c4_0);
-            c4_1 = Vector256.MultiplyAddEstimate(a4, b1, c4_1);
-            var a5 = Vector256.Create(a[5]);
-            c5_0 = Vector256.MultiplyAddEstimate(a5, b0, c5_0);
-            c5_1 = Vector256.MultiplyAddEstimate(a5, b1, c5_1);
+            var b0 = TL.Load(row);
+            var b1 = TL.Load(row + n);
+            var a0 = TL.Broadcast(a[0]);
+            c0_0 = TL.MultiplyAdd(a0, b0, c0_0);
+            c0_1 = TL.MultiplyAdd(a0, b1, c0_1);
+            var a1 = TL.Broadcast(a[1]);
+            c1_0 = TL.MultiplyAdd(a1, b0, c1_0);
+            c1_1 = TL.MultiplyAdd(a1, b1, c1_1);
+            var a2 = TL.Broadcast(a[2]);
+            c2_0 = TL.MultiplyAdd(a2, b0, c2_0);
+            c2_1 = TL.MultiplyAdd(a2, b1, c2_1);
+            var a3 = TL.Broadcast(a[3]);
+            c3_0 = TL.MultiplyAdd(a3, b0, c3_0);
+            c3_1 = TL.MultiplyAdd(a3, b1, c3_1);
+            var a4 = TL.Broadcast(a[4]);
+            c4_0 = TL.MultiplyAdd(a4, b0, c4_0);
+            c4_1 = TL.MultiplyAdd(a4, b1, c4_1);
+            var a5 = TL.Broadcast(a[5]);
+            c5_0 = TL.MultiplyAdd(a5, b0, c5_0);
+            c5_1 = TL.MultiplyAdd(a5, b1, c5_1);
             a += 6;
         }
-        var va = Vector256.Create(alpha);
-        if (beta == 0f)
-        {
-            Vector256.Store(c0_0 * va, c + 0 * ldc + 0);
-            Vector256.Store(c0_1 * va, c + 0 * ldc + 8);
-            Vector256.Store(c1_0 * va, c + 1 * ldc + 0);
-            Vector256.Store(c1_1 * va, c + 1 * ldc + 8);
-            Vector256.Store(c2_0 * va, c + 2 * ldc + 0);
-            Vector256.Store(c2_1 * va, c + 2 * ldc + 8);
-            Vector256.Store(c3_0 * va, c + 3 * ldc + 0);
-            Vector256.Store(c3_1 * va, c + 3 * ldc + 8);
-            Vector256.Store(c4_0 * va, c + 4 * ldc + 0);
-            Vector256.Store(c4_1 * va, c + 4 * ldc + 8);
-            Vector256.Store(c5_0 * va, c + 5 * ldc + 0);
-            Vector256.Store(c5_1 * va, c + 5 * ldc + 8);
-        }
-        else
-        {
-            var vb = Vector256.Create(beta);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c0_0, va, Vector256.Load(c + 0 * ldc + 0) * vb), c + 0 * ldc + 0);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c0_1, va, Vector256.Load(c + 0 * ldc + 8) * vb), c + 0 * ldc + 8);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c1_0, va, Vector256.Load(c + 1 * ldc + 0) * vb), c + 1 * ldc + 0);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c1_1, va, Vector256.Load(c + 1 * ldc + 8) * vb), c + 1 * ldc + 8);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c2_0, va, Vector256.Load(c + 2 * ldc + 0) * vb), c + 2 * ldc + 0);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c2_1, va, Vector256.Load(c + 2 * ldc + 8) * vb), c + 2 * ldc + 8);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c3_0, va, Vector256.Load(c + 3 * ldc + 0) * vb), c + 3 * ldc + 0);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c3_1, va, Vector256.Load(c + 3 * ldc + 8) * vb), c + 3 * ldc + 8);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c4_0, va, Vector256.Load(c + 4 * ldc + 0) * vb), c + 4 * ldc + 0);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c4_1, va, Vector256.Load(c + 4 * ldc + 8) * vb), c + 4 * ldc + 8);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c5_0, va, Vector256.Load(c + 5 * ldc + 0) * vb), c + 5 * ldc + 0);
-            Vector256.Store(Vector256.MultiplyAddEstimate(c5_1, va, Vector256.Load(c + 5 * ldc + 8) * vb), c + 5 * ldc + 8);
-        }
+        Store6<TV, TL>(c0_0, c0_1, c, n, alpha, beta);
+        Store6<TV, TL>(c1_0, c1_1, c + ldc, n, alpha, beta);
+        Store6<TV, TL>(c2_0, c2_1, c + 2 * ldc, n, alpha, beta);
+        Store6<TV, TL>(c3_0, c3_1, c + 3 * ldc, n, alpha, beta);
+        Store6<TV, TL>(c4_0, c4_1, c + 4 * ldc, n, alpha, beta);
+        Store6<TV, TL>(c5_0, c5_1, c + 5 * ldc, n, alpha, beta);
     }
 
-    // 6x8 tile: 12 Vector128 accumulators; a is packed [kc][6], b gives rows of 8.
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    internal static unsafe void Kernel128<TRows>(int kc, float* a, TRows b, float* c, int ldc, float alpha, float beta) where TRows : struct, IRows
+    // One row of a tile: c = alpha·acc + beta·c (beta = 0 never reads c).
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void Store6<TV, TL>(TV low, TV high, float* c, int n, float alpha, float beta) where TV : struct where TL : struct, ILanes<TV>
     {
-        var c0_0 = Vector128<float>.Zero; var c0_1 = Vector128<float>.Zero;
-        var c1_0 = Vector128<float>.Zero; var c1_1 = Vector128<float>.Zero;
-        var c2_0 = Vector128<float>.Zero; var c2_1 = Vector128<float>.Zero;
-        var c3_0 = Vector128<float>.Zero; var c3_1 = Vector128<float>.Zero;
-        var c4_0 = Vector128<float>.Zero; var c4_1 = Vector128<float>.Zero;
-        var c5_0 = Vector128<float>.Zero; var c5_1 = Vector128<float>.Zero;
-        for (var p = 0; p < kc; p++)
-        {
-            var row = b.Row(p);
-            var b0 = Vector128.Load(row);
-            var b1 = Vector128.Load(row + 4);
-            var a0 = Vector128.Create(a[0]);
-            c0_0 = Vector128.MultiplyAddEstimate(a0, b0, c0_0);
-            c0_1 = Vector128.MultiplyAddEstimate(a0, b1, c0_1);
-            var a1 = Vector128.Create(a[1]);
-            c1_0 = Vector128.MultiplyAddEstimate(a1, b0, c1_0);
-            c1_1 = Vector128.MultiplyAddEstimate(a1, b1, c1_1);
-            var a2 = Vector128.Create(a[2]);
-            c2_0 = Vector128.MultiplyAddEstimate(a2, b0, c2_0);
-            c2_1 = Vector128.MultiplyAddEstimate(a2, b1, c2_1);
-            var a3 = Vector128.Create(a[3]);
-            c3_0 = Vector128.MultiplyAddEstimate(a3, b0, c3_0);
-            c3_1 = Vector128.MultiplyAddEstimate(a3, b1, c3_1);
-            var a4 = Vector128.Create(a[4]);
-            c4_0 = Vector128.MultiplyAddEstimate(a4, b0, c4_0);
-            c4_1 = Vector128.MultiplyAddEstimate(a4, b1, c4_1);
-            var a5 = Vector128.Create(a[5]);
-            c5_0 = Vector128.MultiplyAddEstimate(a5, b0, c5_0);
-            c5_1 = Vector128.MultiplyAddEstimate(a5, b1, c5_1);
-            a += 6;
-        }
-        var va = Vector128.Create(alpha);
+        var va = TL.Broadcast(alpha);
         if (beta == 0f)
         {
-            Vector128.Store(c0_0 * va, c + 0 * ldc + 0);
-            Vector128.Store(c0_1 * va, c + 0 * ldc + 4);
-            Vector128.Store(c1_0 * va, c + 1 * ldc + 0);
-            Vector128.Store(c1_1 * va, c + 1 * ldc + 4);
-            Vector128.Store(c2_0 * va, c + 2 * ldc + 0);
-            Vector128.Store(c2_1 * va, c + 2 * ldc + 4);
-            Vector128.Store(c3_0 * va, c + 3 * ldc + 0);
-            Vector128.Store(c3_1 * va, c + 3 * ldc + 4);
-            Vector128.Store(c4_0 * va, c + 4 * ldc + 0);
-            Vector128.Store(c4_1 * va, c + 4 * ldc + 4);
-            Vector128.Store(c5_0 * va, c + 5 * ldc + 0);
-            Vector128.Store(c5_1 * va, c + 5 * ldc + 4);
+            TL.Store(TL.Multiply(low, va), c);
+            TL.Store(TL.Multiply(high, va), c + n);
+            return;
         }
-        else
-        {
-            var vb = Vector128.Create(beta);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c0_0, va, Vector128.Load(c + 0 * ldc + 0) * vb), c + 0 * ldc + 0);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c0_1, va, Vector128.Load(c + 0 * ldc + 4) * vb), c + 0 * ldc + 4);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c1_0, va, Vector128.Load(c + 1 * ldc + 0) * vb), c + 1 * ldc + 0);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c1_1, va, Vector128.Load(c + 1 * ldc + 4) * vb), c + 1 * ldc + 4);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c2_0, va, Vector128.Load(c + 2 * ldc + 0) * vb), c + 2 * ldc + 0);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c2_1, va, Vector128.Load(c + 2 * ldc + 4) * vb), c + 2 * ldc + 4);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c3_0, va, Vector128.Load(c + 3 * ldc + 0) * vb), c + 3 * ldc + 0);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c3_1, va, Vector128.Load(c + 3 * ldc + 4) * vb), c + 3 * ldc + 4);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c4_0, va, Vector128.Load(c + 4 * ldc + 0) * vb), c + 4 * ldc + 0);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c4_1, va, Vector128.Load(c + 4 * ldc + 4) * vb), c + 4 * ldc + 4);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c5_0, va, Vector128.Load(c + 5 * ldc + 0) * vb), c + 5 * ldc + 0);
-            Vector128.Store(Vector128.MultiplyAddEstimate(c5_1, va, Vector128.Load(c + 5 * ldc + 4) * vb), c + 5 * ldc + 4);
-        }
+        var vb = TL.Broadcast(beta);
+        TL.Store(TL.MultiplyAdd(low, va, TL.Multiply(TL.Load(c), vb)), c);
+        TL.Store(TL.MultiplyAdd(high, va, TL.Multiply(TL.Load(c + n), vb)), c + n);
     }
 }
