@@ -37,24 +37,30 @@ public sealed class MnistTests : IDisposable
         Assert.Contains("no test files: holding out the last 1000 of 10000 training images for validation", mnist.Description);
     }
 
-    [SharedDataFact]
-    public void Embedded_sample_is_the_shared_training_sample()
+    [Theory]
+    [InlineData("train-images-idx3-ubyte.gz", "3ef602e995727b0a9aa7f5ddd860650f6d281e99ba21a746d1bfa6fea4a7f4d8")]
+    [InlineData("train-labels-idx1-ubyte.gz", "dccde8b3c99723584f8090cef581b2e49d6be36b682abadf5a414714b48cf7ea")]
+    public void Embedded_sample_is_the_published_first_10000_training_images(string file, string sha256)
     {
-        var dir = SharedData.RequireMnistDir();
-        var shared = IdxReader.ReadDataset(Path.Combine(dir, "train-images-idx3-ubyte.gz"), Path.Combine(dir, "train-labels-idx1-ubyte.gz"));
-        var mnist = Mnist.LoadEmbeddedSample();
-
-        Assert.Equal(10000, shared.Count);
-        Assert.Equal(5, shared.Labels[0]);
-        // Span comparison: xunit's element-wise Equal takes a second over 7.8 MB.
-        Assert.True(shared.Labels.AsSpan().SequenceEqual([.. mnist.Train.Labels, .. mnist.Test.Labels]));
-        Assert.True(shared.Images.AsSpan().SequenceEqual([.. mnist.Train.Images, .. mnist.Test.Images]));
+        // The sample's published SHA-256: the embedded bytes are exactly the distributed files.
+        using var stream = typeof(Mnist).Assembly.GetManifestResourceStream("DeepGpu.Data.Sample." + file)!;
+        Assert.Equal(sha256, Convert.ToHexStringLower(SHA256.HashData(stream)));
     }
 
-    [SharedDataFact]
-    public void Loads_the_official_test_set_from_shared()
+    [OfficialTestSetFact]
+    public void Loads_the_official_test_set_beside_the_training_files()
     {
-        var mnist = Mnist.LoadDirectory(SharedData.RequireMnistDir());
+        // A directory laid out as MNIST ships: the sample's training files and the official test files.
+        var dir = _tmp.File("mnist");
+        Directory.CreateDirectory(dir);
+        foreach (var file in new[] { "train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz" })
+        {
+            using var from = typeof(Mnist).Assembly.GetManifestResourceStream("DeepGpu.Data.Sample." + file)!;
+            using var to = File.Create(Path.Combine(dir, file));
+            from.CopyTo(to);
+        }
+        foreach (var file in Directory.GetFiles(TestMnist.RequireDir(), "t10k-*")) File.Copy(file, Path.Combine(dir, Path.GetFileName(file)));
+        var mnist = Mnist.LoadDirectory(dir);
 
         Assert.False(mnist.TestIsHeldOut);
         Assert.Equal(10000, mnist.Train.Count);
