@@ -1,1 +1,1 @@
-// DeepGpu: the library. See README.md and ../shared/DESIGN.md for the map.
+// DeepGpu: the library. README.md ("How it works") has the map of its folders.

@@ -2,7 +2,7 @@ using System.Text.Json;
 
 namespace DeepGpu.Tests.Cpu;
 
-/// <summary>One file of Engine.Tests/Golden (format: shared/golden/README.md).</summary>
+/// <summary>One file of Engine.Tests/Golden (format: Engine.Tests/Golden/README.md).</summary>
 internal sealed class Golden
 {
     private readonly JsonElement root;
