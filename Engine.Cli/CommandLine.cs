@@ -1,24 +1,21 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
 using DeepGpu.Cli.Commands;
 using DeepGpu.Training;
 
 namespace DeepGpu.Cli;
 
-/// <summary>Where a command writes: stdout for results, stderr for messages; interactive when a person watches.</summary>
-internal sealed record Console2(TextWriter Out, TextWriter Err, bool Interactive);
-
-/// <summary>A deepgpu sub-command.</summary>
-internal interface ICommand
-{
-    string Name { get; }
-    string Summary { get; }
-    string Usage { get; }
-    int Run(IReadOnlyList<string> args, Console2 console);
-}
-
-/// <summary>The deepgpu command: dispatch, usage and exit codes (0 ok, 1 failed run or check, 2 user error).</summary>
+/// <summary>
+/// The deepgpu command on System.CommandLine: help, response files (@FILE), tab completion and did-you-mean come
+/// from it; usage mistakes and errors are reported here. Exit codes: 0 ok, 1 a failed run or check, 2 a user
+/// error, 130 cancelled.
+/// </summary>
 public static class CommandLine
 {
-    private static readonly ICommand[] Commands =
+    /// <summary>Every command, in the order --help lists them.</summary>
+    private static CliCommand[] CreateCommands() =>
     [
         new TrainCommand(),
         new DevicesCommand(),
@@ -32,68 +29,159 @@ public static class CommandLine
         new FiltersCommand(),
     ];
 
+    public static string Version => typeof(CommandLine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
     {
-        var console = new Console2(stdout, stderr, interactive);
-        if (args.Length == 0 || args[0] is "-h" or "--help" or "help")
+        var terminal = new Terminal(stdout, stderr, interactive);
+        var root = CreateRoot(terminal);
+        // The words `deepgpu help [COMMAND]` and `deepgpu version` work as the options do.
+        if (args is ["help", .. var rest]) args = [.. rest, "--help"];
+        if (args is ["version"]) args = ["--version"];
+        var parse = root.Parse(args);
+        if (parse.Action is ParseErrorAction) return ReportUsageMistake(parse, stderr);
+        var config = new InvocationConfiguration
         {
-            stdout.Write(MainUsage());
-            return args.Length == 0 ? 2 : 0;
-        }
-        if (args[0] is "--version" or "version")
-        {
-            stdout.WriteLine($"deepgpu {typeof(CommandLine).Assembly.GetName().Version?.ToString(3)}");
-            return 0;
-        }
-        var command = Commands.FirstOrDefault(c => c.Name == args[0]);
-        if (command is null)
-        {
-            stderr.WriteLine($"deepgpu: unknown command '{args[0]}'.");
-            stderr.Write(MainUsage());
-            return 2;
-        }
-        if (args.Skip(1).Any(a => a is "-h" or "--help"))
-        {
-            stdout.Write(command.Usage);
-            return 0;
-        }
+            Output = stdout,
+            Error = stderr,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // train handles Ctrl-C itself, to save what it can
+        };
+        var name = parse.CommandResult.Command is CliCommand c ? $"deepgpu {c.Name}" : "deepgpu";
         try
         {
-            return command.Run(args[1..], console);
+            return parse.Invoke(config);
         }
         catch (UsageException e)
         {
-            stderr.WriteLine($"deepgpu {command.Name}: {e.Message}");
-            stderr.Write(command.Usage);
+            stderr.WriteLine($"{name}: {e.Message}");
+            WritePointer(stderr, parse.CommandResult.Command);
             return 2;
         }
         catch (TrainingDivergedException e)
         {
-            stderr.WriteLine($"deepgpu {command.Name}: {e.Message}");
+            stderr.WriteLine($"{name}: {e.Message}");
             return 1;
         }
         catch (DeepGpuException e)
         {
-            stderr.WriteLine($"deepgpu {command.Name}: {e.Message}");
+            stderr.WriteLine($"{name}: {e.Message}");
             return 2;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             // A path that cannot be written or read (a full disk, no permission): the system's sentence says why.
-            stderr.WriteLine($"deepgpu {command.Name}: {e.Message}");
+            stderr.WriteLine($"{name}: {e.Message}");
             return 2;
         }
         catch (OperationCanceledException)
         {
-            stderr.WriteLine($"deepgpu {command.Name}: cancelled.");
+            stderr.WriteLine($"{name}: cancelled.");
             return 130;
         }
     }
 
-    private static string MainUsage()
+    private static RootCommand CreateRoot(Terminal terminal)
     {
-        var lines = new List<string> { "usage: deepgpu <command> [options]   (deepgpu <command> --help for its options)", "", "commands:" };
-        lines.AddRange(Commands.Select(c => $"  {c.Name,-10} {c.Summary}"));
-        return string.Join(Environment.NewLine, lines) + Environment.NewLine;
+        var root = new RootCommand("DeepGpu: train, check and use deep-learning networks on CUDA, OpenCL or the CPU (the book \"Deep Learning from Scratch\").")
+        {
+            HelpName = "deepgpu",
+        };
+        foreach (var command in CreateCommands())
+        {
+            command.SetAction(parse => command.Run(parse, terminal));
+            root.Subcommands.Add(command);
+        }
+        var help = root.Options.OfType<HelpOption>().Single();
+        var helpAction = new HelpWithDetails((HelpAction)help.Action!);
+        help.Action = helpAction;
+        var version = root.Options.OfType<VersionOption>().Single();
+        version.Action = new PrintVersion();
+
+        // No command at all: the list of commands, and the exit code of a usage mistake.
+        root.SetAction(parse =>
+        {
+            helpAction.Invoke(parse);
+            return 2;
+        });
+        return root;
+    }
+
+    /// <summary>
+    /// One sentence saying what is wrong (with System.CommandLine's did-you-mean for a misspelt name), then the
+    /// usage line and where to find the rest; never the whole help.
+    /// </summary>
+    private static int ReportUsageMistake(ParseResult parse, TextWriter stderr)
+    {
+        var command = parse.CommandResult.Command;
+        var cli = command as CliCommand;
+        var name = cli is null ? "deepgpu" : $"deepgpu {cli.Name}";
+        string sentence;
+        if (parse.UnmatchedTokens.Count > 0)
+        {
+            var token = parse.UnmatchedTokens[0];
+            sentence = token.StartsWith('-') ? $"Unknown option {token}." : cli is null ? $"unknown command '{token}'." : $"Unexpected argument '{token}'.";
+            var suggestions = TypoCorrections(parse, token);
+            if (suggestions.Count > 0) sentence += $" Did you mean {string.Join(" or ", suggestions)}?";
+        }
+        else
+        {
+            var error = parse.Errors[0];
+            sentence = error.SymbolResult switch
+            {
+                ArgumentResult a when cli?.WhenMissing(a.Argument) is { } missing && a.Tokens.Count == 0 => missing,
+                OptionResult o when o.Tokens.Count == 0 => $"Option {o.Option.Name} needs a value.",
+                _ => error.Message,
+            };
+        }
+        stderr.WriteLine($"{name}: {sentence}");
+        WritePointer(stderr, command);
+        return 2;
+    }
+
+    private static void WritePointer(TextWriter stderr, Command command)
+    {
+        if (command is CliCommand cli) stderr.WriteLine($"usage: {cli.UsageLine()}   ('deepgpu {cli.Name} --help' lists the options)");
+        else stderr.WriteLine("usage: deepgpu <command> [options]   ('deepgpu --help' lists the commands)");
+    }
+
+    /// <summary>The names System.CommandLine suggests for a token it did not recognise (it prints them; we keep the lines).</summary>
+    private static List<string> TypoCorrections(ParseResult parse, string token)
+    {
+        if (parse.Action is not ParseErrorAction action) return [];
+        action.ShowHelp = false;
+        action.ShowTypoCorrections = true;
+        var text = new StringWriter();
+        parse.Invoke(new InvocationConfiguration { Output = text, Error = text, EnableDefaultExceptionHandler = false });
+        var lines = text.ToString().Split('\n', StringSplitOptions.TrimEntries);
+        var start = Array.FindIndex(lines, l => l.StartsWith($"'{token}' was not matched.", StringComparison.Ordinal));
+        if (start < 0) return [];
+        return lines.Skip(start + 1).TakeWhile(l => l.Length > 0 && !l.Contains(" was not matched.", StringComparison.Ordinal))
+            .Where(l => l is not ("-h" or "-?" or "--help"))
+            .ToList();
+    }
+
+    /// <summary>The built-in help, then the command's notes and examples.</summary>
+    private sealed class HelpWithDetails(HelpAction builtIn) : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            builtIn.Invoke(parse);
+            if (parse.CommandResult.Command is CliCommand { Details: { } details }) parse.InvocationConfiguration.Output.Write(details);
+            return 0;
+        }
+    }
+
+    private sealed class PrintVersion : SynchronousCommandLineAction
+    {
+        public override bool ClearsParseErrors => true;
+
+        public override int Invoke(ParseResult parse)
+        {
+            parse.InvocationConfiguration.Output.WriteLine($"deepgpu {Version}");
+            return 0;
+        }
     }
 }

@@ -11,19 +11,19 @@ namespace DeepGpu.Cli;
 /// </summary>
 internal sealed class TrainingView : IDisposable
 {
-    private readonly Console2 _console;
+    private readonly Terminal _terminal;
     private readonly bool _json;
     private readonly string _testName;
     private readonly IAnsiConsole? _ansi;
 
-    public TrainingView(Console2 console, bool json, string testName)
+    public TrainingView(Terminal terminal, bool json, string testName)
     {
-        _console = console;
+        _terminal = terminal;
         _json = json;
         _testName = testName;
-        if (!json && console.Interactive)
+        if (!json && terminal.Interactive)
         {
-            _ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(console.Out) });
+            _ansi = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(terminal.Out) });
         }
     }
 
@@ -44,12 +44,12 @@ internal sealed class TrainingView : IDisposable
     {
         if (_json)
         {
-            _console.Out.WriteLine(JsonSerializer.Serialize(m, CliJson.Options));
+            _terminal.Out.WriteLine(JsonSerializer.Serialize(m, CliJson.Options));
             return;
         }
         var line = $"epoch {m.Epoch}/{m.Epochs}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:P2}  {_testName} acc {m.TestAccuracy:P2}  {m.ImagesPerSecond:N0} img/s  {m.Seconds:F1} s";
         if (_ansi is not null) _ansi.Write(new Text("\r" + line.PadRight(TerminalWidth - 1) + "\n"));
-        else _console.Out.WriteLine(line);
+        else _terminal.Out.WriteLine(line);
     }
 
     private static int TerminalWidth

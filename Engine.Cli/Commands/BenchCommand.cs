@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text.Json;
 using DeepGpu.Backends;
 using DeepGpu.Diagnostics;
@@ -6,49 +7,61 @@ using DeepGpu.Models;
 namespace DeepGpu.Cli.Commands;
 
 /// <summary>deepgpu bench: a quick side-by-side table of GEMM, training-step and inference speed per backend.</summary>
-internal sealed class BenchCommand : ICommand
+internal sealed class BenchCommand : CliCommand
 {
-    public string Name => "bench";
-    public string Summary => "time GEMM, training steps and inference on each backend, side by side";
-    public string Usage => """
-        usage: deepgpu bench [--backend B ...] [--json] [--budget SECONDS]
-          --backend B    a backend to time (repeatable; default: every backend present but ilgpu-cpu, a
-                         simulator too slow for these sizes: asked for, it gets small figures only)
-          --json         one JSON object per figure
-          --budget S     about how long each figure may take (default 3); slow backends get fewer repeats
+    private readonly Option<string[]> _backends = new("--backend")
+    {
+        HelpName = "B",
+        Description = "a backend to time (repeatable; default: every backend present but ilgpu-cpu, a simulator too slow "
+            + "for these sizes: asked for, it gets small figures only)",
+        CustomParser = r =>
+        {
+            var names = r.Tokens.Select(t => t.Value).ToArray();
+            foreach (var n in names.Where(n => !BackendFactory.Names.Contains(n)))
+            {
+                r.AddError($"--backend must be one of {string.Join(", ", BackendFactory.Names)}, not '{n}'.");
+            }
+            return names;
+        },
+    };
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "one JSON object per figure");
+    private readonly Option<float?> _budget = CliOptions.PositiveFloat("--budget", "about how long each figure may take, in seconds (default 3); slow backends get fewer repeats", "S");
+
+    public BenchCommand() : base("bench", "time GEMM, training steps and inference on each backend, side by side")
+    {
+        Options.Add(_backends);
+        Options.Add(_json);
+        Options.Add(_budget);
+    }
+
+    public override string Details => """
         figures: GEMM GFLOP/s at n = 256, 512, 1024; ms per training step at batch 100 for two-layer,
         mlp 5x100 (SGD), simple-convnet and deep-convnet (Adam); inference images/s at batch 1000.
         Each is the median of repeated runs after a warm-up, with the device synchronised.
 
         """;
 
-    public int Run(IReadOnlyList<string> args, Console2 console)
+    public override int Run(ParseResult parse, Terminal terminal)
     {
-        var a = new Arguments(args, new HashSet<string> { "backend", "budget" }, new HashSet<string> { "json" });
-        if (a.Positionals.Count > 0) throw new UsageException($"Unexpected argument '{a.Positionals[0]}'.");
-        var names = a.Values("backend").ToList();
-        foreach (var n in names)
-        {
-            if (!TrainCommand.BackendNames.Contains(n)) throw new UsageException($"--backend must be one of {string.Join(", ", TrainCommand.BackendNames)}, not '{n}'.");
-        }
+        var names = (parse.GetValue(_backends) ?? []).ToList();
         // ILGPU's CPU accelerator is a debugging simulator: one 256³ GEMM takes minutes there, so it is timed
         // only when asked for, and on small figures.
         if (names.Count == 0) names = BackendFactory.Probe().Where(d => d.Accepted && d.Backend != "ilgpu-cpu").Select(d => d.Backend).Distinct().ToList();
-        QuickBench.BudgetSeconds = a.PositiveFloat("budget") ?? 3f;
-        var json = a.Flag("json");
+        QuickBench.BudgetSeconds = parse.GetValue(_budget) ?? 3f;
+        var json = parse.GetValue(_json);
         var figures = new List<BenchFigure>();
         foreach (var name in names)
         {
-            using var backend = TrainCommand.CreateBackend(name, console.Err);
-            console.Err.WriteLine($"timing {backend} ...");
+            using var backend = BackendChoice.Create(name, terminal.Err);
+            terminal.Err.WriteLine($"timing {backend} ...");
             void Report(BenchFigure f)
             {
                 figures.Add(f);
-                if (json) console.Out.WriteLine(ToJson(f));
-                else console.Err.WriteLine($"  {f.Kind,-6} {f.Subject,-16} {Format(f)}");
+                if (json) terminal.Out.WriteLine(ToJson(f));
+                else terminal.Err.WriteLine($"  {f.Kind,-6} {f.Subject,-16} {Format(f)}");
             }
             var simulator = backend.Name == "ilgpu-cpu";
-            if (simulator) console.Err.WriteLine("  ilgpu-cpu is a debugging simulator: small figures only (GEMM 32 to 128, the two-layer net).");
+            if (simulator) terminal.Err.WriteLine("  ilgpu-cpu is a debugging simulator: small figures only (GEMM 32 to 128, the two-layer net).");
             foreach (var n in simulator ? [32, 64, 128] : new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n));
             foreach (var (spec, optimizer) in QuickBench.TrainingCases.Take(simulator ? 1 : int.MaxValue))
             {
@@ -57,7 +70,7 @@ internal sealed class BenchCommand : ICommand
             }
             Report(simulator ? QuickBench.Infer(backend, Networks.TwoLayer(), batch: 100) : QuickBench.Infer(backend, Networks.SimpleConvNet()));
         }
-        if (!json) PrintTable(console.Out, figures, names);
+        if (!json) PrintTable(terminal.Out, figures, names);
         return 0;
     }
 

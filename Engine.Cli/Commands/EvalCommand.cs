@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -8,19 +9,25 @@ using DeepGpu.Reporting;
 namespace DeepGpu.Cli.Commands;
 
 /// <summary>deepgpu eval: scores a saved model on the test (or validation) set, as text, JSON or a web page.</summary>
-internal sealed class EvalCommand : ICommand
+internal sealed class EvalCommand : CliCommand
 {
-    public string Name => "eval";
-    public string Summary => "score a model: accuracy, per-class precision/recall, confusion matrix, HTML report";
-    public string Usage => """
-        usage: deepgpu eval MODEL [options]
-          --data DIR        MNIST-format IDX folder (default: $DEEPGPU_DATA, ~/.cache/deepgpu/mnist, then the embedded sample)
-          --backend B       auto (default), cuda, opencl, ilgpu-cpu, cpu
-          --batch N         images per prediction batch (default 500)
-          --report DIR      also write DIR/index.html with training curves, the confusion matrix and the misclassified digits
-          --half            run with weights and activations rounded to 16-bit floats (book ch.8) and report
-                            the accuracy difference from full precision
-          --json            print one JSON object: accuracy, loss, perClass, confusion
+    private readonly Argument<string> _model;
+    private readonly Option<string?> _data = CliOptions.Data();
+    private readonly Option<string> _backend = CliOptions.Backend();
+    private readonly Option<int> _batch = CliOptions.PositiveInt("--batch", 500, "images per prediction batch");
+    private readonly Option<string?> _report = CliOptions.Path("--report", "DIR",
+        "also write DIR/index.html with training curves, the confusion matrix and the misclassified digits");
+    private readonly Option<bool> _half = CliOptions.Flag("--half",
+        "run with weights and activations rounded to 16-bit floats (book ch.8) and report the accuracy difference from full precision");
+    private readonly Option<bool> _json = CliOptions.Flag("--json", "print one JSON object: accuracy, loss, perClass, confusion");
+
+    public EvalCommand() : base("eval", "score a model: accuracy, per-class precision/recall, confusion matrix, HTML report")
+    {
+        _model = Required(new Argument<string>("MODEL") { Description = "a model file saved by DeepGpu" }, "Give the model file to evaluate.");
+        foreach (var option in new Option[] { _data, _backend, _batch, _report, _half, _json }) Options.Add(option);
+    }
+
+    public override string Details => """
         The model is scored on the test set, or on the validation images held out of the training files when
         there is no test set (as train does).
         examples:
@@ -29,28 +36,25 @@ internal sealed class EvalCommand : ICommand
 
         """;
 
-    public int Run(IReadOnlyList<string> args, Console2 console)
+    public override int Run(ParseResult parse, Terminal terminal)
     {
-        var a = new Arguments(args, new HashSet<string> { "data", "backend", "batch", "report" }, new HashSet<string> { "json", "half" });
-        if (a.Positionals.Count == 0) throw new UsageException("Give the model file to evaluate.");
-        if (a.Positionals.Count > 1) throw new UsageException($"Unexpected argument '{a.Positionals[1]}'.");
-        var json = a.Flag("json");
-        var info = json ? console.Err : console.Out;
-        var batch = a.PositiveInt("batch", 500);
-        var backendName = a.Choice("backend", "auto", TrainCommand.BackendNames);
-        var reportDir = a.Value("report");
+        var json = parse.GetValue(_json);
+        var info = json ? terminal.Err : terminal.Out;
+        var batch = parse.GetValue(_batch);
+        var backendName = parse.GetValue(_backend)!;
+        var reportDir = parse.GetValue(_report);
         if (reportDir is not null && File.Exists(reportDir)) throw new UsageException($"--report {reportDir} is a file; give a folder for the report.");
-        var modelPath = a.Positionals[0];
+        var modelPath = parse.GetValue(_model)!;
         if (!File.Exists(modelPath)) throw new DeepGpuException(Directory.Exists(modelPath) ? $"{modelPath} is a folder, not a model file." : $"{modelPath} does not exist.");
 
-        var data = Mnist.Load(new MnistOptions { DataDir = a.Value("data") });
+        var data = Mnist.Load(new MnistOptions { DataDir = parse.GetValue(_data) });
         info.WriteLine($"data: {data.Description}");
-        using var backend = TrainCommand.CreateBackend(backendName, info);
+        using var backend = BackendChoice.Create(backendName, info);
         using var model = Model.Load(modelPath, backend);
         var set = data.TestIsHeldOut ? "validation" : "test";
         var evaluation = Evaluation.Run(model, data.Test, batch);
         double? fullAccuracy = null;
-        if (a.Flag("half"))
+        if (parse.GetValue(_half))
         {
             fullAccuracy = evaluation.Accuracy;
             model.HalfPrecision = true;
@@ -67,7 +71,7 @@ internal sealed class EvalCommand : ICommand
         }
         if (json)
         {
-            console.Out.WriteLine(JsonSerializer.Serialize(new
+            terminal.Out.WriteLine(JsonSerializer.Serialize(new
             {
                 model = modelPath,
                 set,
@@ -83,7 +87,7 @@ internal sealed class EvalCommand : ICommand
         }
         else
         {
-            console.Out.Write(Text(evaluation, set));
+            terminal.Out.Write(Text(evaluation, set));
         }
         return 0;
     }

@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using DeepGpu.Data;
@@ -6,78 +7,80 @@ using DeepGpu.Experiments;
 namespace DeepGpu.Cli.Commands;
 
 /// <summary>deepgpu experiment: runs one of the book's chapter-6 comparisons and writes its curves as CSV.</summary>
-internal sealed class ExperimentCommand : ICommand
+internal sealed class ExperimentCommand : CliCommand
 {
-    public string Name => "experiment";
-    public string Summary => "run a book comparison (optimizers, init, batchnorm, overfit) and write its curves as CSV";
-    public string Usage => """
-        usage: deepgpu experiment optimizers|init|batchnorm|overfit [options]
+    private readonly Argument<string> _name;
+    private readonly Option<string> _out = new("--out") { HelpName = "DIR", Description = "where to write NAME.csv and NAME.svg", DefaultValueFactory = _ => "experiments" };
+    private readonly Option<int> _iterations = CliOptions.PositiveInt("--iterations", 2000, "optimizers, init: iterations");
+    private readonly Option<int?> _epochs = CliOptions.OptionalPositiveInt("--epochs", "batchnorm (default 20), overfit (default 200)");
+    private readonly Option<int?> _trainSize = CliOptions.OptionalPositiveInt("--train-size", "training images used (default: all; batchnorm 1000; overfit 300)");
+    private readonly Option<int?> _testSize = CliOptions.OptionalPositiveInt("--test-size", "overfit: test images scored each epoch (default: all)");
+    private readonly Option<int> _scales = CliOptions.PositiveInt("--scales", 16, "batchnorm: weight scales from 1 to 1e-4");
+    private readonly Option<ulong> _seed = CliOptions.Seed("seed for weights, batches and dropout");
+    private readonly Option<string> _backend = CliOptions.Backend();
+    private readonly Option<string?> _data = CliOptions.Data();
+
+    // Options that size only some experiments: naming one for another experiment is a mistake, not a no-op.
+    private readonly (Option Option, string[] Experiments)[] _optionScope;
+
+    public ExperimentCommand() : base("experiment", "run a book comparison (optimizers, init, batchnorm, overfit) and write its curves as CSV")
+    {
+        _name = Required(new Argument<string>("NAME") { HelpName = "NAME", Description = string.Join(", ", BookExperiments.Names) },
+            $"Name an experiment: {string.Join(", ", BookExperiments.Names)}.");
+        _name.CompletionSources.Add(BookExperiments.Names.ToArray());
+        foreach (var option in new Option[] { _out, _iterations, _epochs, _trainSize, _testSize, _scales, _seed, _backend, _data }) Options.Add(option);
+        _optionScope =
+        [
+            (_iterations, ["optimizers", "init"]),
+            (_epochs, ["batchnorm", "overfit"]),
+            (_scales, ["batchnorm"]),
+            (_testSize, ["overfit"]),
+        ];
+    }
+
+    public override string Details => """
+        experiments:
           optimizers   SGD, Momentum, AdaGrad, Adam on 784-100x4-10 (loss per iteration)
           init         weights of std 0.01, Xavier, He with SGD (loss per iteration)
           batchnorm    with and without batch norm over 16 weight scales, 1000 images (accuracy per epoch)
           overfit      300 images: plain, weight decay 0.1, dropout 0.2 (train and test accuracy per epoch)
-          --out DIR           where to write <name>.csv (default: experiments)
-          --iterations N      optimizers, init: iterations (default 2000)
-          --epochs N          batchnorm (default 20), overfit (default 200)
-          --train-size N      training images used (default: all; batchnorm 1000; overfit 300)
-          --test-size N       overfit: test images scored each epoch (default: all)
-          --scales N          batchnorm: weight scales from 1 to 1e-4 (default 16)
-          --seed N            seed for weights, batches and dropout (default 1)
-          --backend B         auto (default), cuda, opencl, ilgpu-cpu, cpu
-          --data DIR          MNIST-format IDX folder (default: $DEEPGPU_DATA, ~/.cache/deepgpu/mnist, then the embedded sample)
         examples:
           deepgpu experiment optimizers --out runs
           deepgpu experiment overfit --epochs 50 --backend cpu
 
         """;
 
-    private static readonly HashSet<string> ValueOptions =
-        ["out", "iterations", "epochs", "train-size", "test-size", "scales", "seed", "backend", "data"];
-    private static readonly HashSet<string> FlagOptions = [];
-
-    // Options that size only some experiments: naming one for another experiment is a mistake, not a no-op.
-    private static readonly (string Option, string[] Experiments)[] OptionScope =
-    [
-        ("iterations", ["optimizers", "init"]),
-        ("epochs", ["batchnorm", "overfit"]),
-        ("scales", ["batchnorm"]),
-        ("test-size", ["overfit"]),
-    ];
-
-    public int Run(IReadOnlyList<string> args, Console2 console)
+    public override int Run(ParseResult parse, Terminal terminal)
     {
-        var a = new Arguments(args, ValueOptions, FlagOptions);
-        if (a.Positionals.Count == 0) throw new UsageException($"Name an experiment: {string.Join(", ", BookExperiments.Names)}.");
-        if (a.Positionals.Count > 1) throw new UsageException($"Unexpected argument '{a.Positionals[1]}'.");
-        var name = a.Positionals[0];
+        var name = parse.GetValue(_name)!;
         if (!BookExperiments.Names.Contains(name))
         {
             throw new UsageException($"There is no experiment '{name}'; choose one of {string.Join(", ", BookExperiments.Names)}.");
         }
-        foreach (var (option, experiments) in OptionScope)
+        foreach (var (option, experiments) in _optionScope)
         {
-            if (a.Value(option) is not null && !experiments.Contains(name))
+            if (Given(parse, option) && !experiments.Contains(name))
             {
-                throw new UsageException($"--{option} applies to {string.Join(" and ", experiments)}, not {name}.");
+                throw new UsageException($"{option.Name} applies to {string.Join(" and ", experiments)}, not {name}.");
             }
         }
-        var outDir = a.Text("out", "experiments");
+        var outDir = parse.GetValue(_out)!;
         if (File.Exists(outDir)) throw new UsageException($"--out {outDir} is a file; give a directory.");
         var options = new ExperimentOptions
         {
-            Iterations = a.PositiveInt("iterations", 2000),
-            Epochs = a.Value("epochs") is null ? null : a.PositiveInt("epochs", 1),
-            TrainSize = a.Value("train-size") is null ? null : a.PositiveInt("train-size", 1),
-            TestSize = a.Value("test-size") is null ? null : a.PositiveInt("test-size", 1),
-            Scales = a.PositiveInt("scales", 16),
-            Seed = a.Seed("seed", 1),
-            Progress = new Progress(console.Err),
+            Iterations = parse.GetValue(_iterations),
+            Epochs = parse.GetValue(_epochs),
+            TrainSize = parse.GetValue(_trainSize),
+            TestSize = parse.GetValue(_testSize),
+            Scales = parse.GetValue(_scales),
+            Seed = parse.GetValue(_seed),
+            Progress = new Progress(terminal.Err),
         };
-        var backendName = a.Choice("backend", "auto", TrainCommand.BackendNames);
+        var backendName = parse.GetValue(_backend)!;
 
-        var data = Mnist.Load(new MnistOptions { DataDir = a.Value("data") });
-        console.Err.WriteLine($"data: {data.Description}");
-        using var backend = TrainCommand.CreateBackend(backendName, console.Err);
+        var data = Mnist.Load(new MnistOptions { DataDir = parse.GetValue(_data) });
+        terminal.Err.WriteLine($"data: {data.Description}");
+        using var backend = BackendChoice.Create(backendName, terminal.Err);
         var clock = Stopwatch.StartNew();
         var result = BookExperiments.Run(name, data.Train, data.Test, backend, options with { TestSetName = data.TestIsHeldOut ? "validation" : "test" });
         var seconds = clock.Elapsed.TotalSeconds;
@@ -87,7 +90,7 @@ internal sealed class ExperimentCommand : ICommand
         var chart = Path.Combine(outDir, name + ".svg");
         ExperimentChart.Write(result, chart);
 
-        var o = console.Out;
+        var o = terminal.Out;
         o.WriteLine(result.Title);
         foreach (var line in Summarize(result)) o.WriteLine("  " + line);
         foreach (var note in result.Notes) o.WriteLine($"note: {note}");

@@ -59,7 +59,7 @@ public sealed class CliTests
     [InlineData("--batch", "0", "--batch must be a positive whole number")]
     [InlineData("--epochs", "x", "--epochs must be a positive whole number")]
     [InlineData("--model", "resnet", "--model must be one of")]
-    [InlineData("--activation", "gelu", "--activation applies only to --model mlp")]
+    [InlineData("--activation", "tanh", "--activation applies only to --model mlp")]
     [InlineData("--backend", "tpu", "--backend must be one of")]
     [InlineData("--optimizer", "lion", "--optimizer must be one of")]
     [InlineData("--frobnicate", "1", "Unknown option --frobnicate")]
