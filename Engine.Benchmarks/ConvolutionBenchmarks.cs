@@ -61,7 +61,7 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     [Benchmark]
     public void Forward()
     {
-        backend!.ConvolutionForward(G, x!, w!, b!, y!, ws!);
+        backend!.ConvolutionForward(G, new ConvolutionForwardBuffers { X = x!, W = w!, B = b!, Y = y!, Workspace = ws! });
         backend.Synchronize();
     }
 
@@ -70,7 +70,7 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     public void Backward()
     {
         var dxView = G.Channels == 1 ? dx!.Slice(0, 0) : dx!.View;
-        backend!.ConvolutionBackward(G, x!, w!, y!, dxView, dw!, db!, ws!);
+        backend!.ConvolutionBackward(G, new ConvolutionBackwardBuffers { X = x!, W = w!, DY = y!, DX = dxView, DW = dw!, DB = db!, Workspace = ws! });
         backend.Synchronize();
     }
 

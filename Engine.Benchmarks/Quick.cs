@@ -194,11 +194,17 @@ internal static class Quick
         backend.Fill(x, 0.25f);
         backend.Fill(w, 0.1f);
         var dxView = withDx ? dx.View : dx.Slice(0, 0);
-        var fwd = Time(() => backend.ConvolutionForward(g, x, w, b, y, ws));
+        var fwd = Time(() => backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = x, W = w, B = b, Y = y, Workspace = ws }));
         var fwdCpu = LastCpuMs;
-        var bwd = Time(() => backend.ConvolutionBackward(g, x, w, y, dxView, dw, db, ws));
+        var bwd = Time(() => backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = x, W = w, DY = y, DX = dxView, DW = dw, DB = db, Workspace = ws,
+        }));
         var bwdCpu = LastCpuMs;
-        var dwOnly = Time(() => backend.ConvolutionBackward(g, x, w, y, dx.Slice(0, 0), dw, db, ws));
+        var dwOnly = Time(() => backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = x, W = w, DY = y, DX = dx.Slice(0, 0), DW = dw, DB = db, Workspace = ws,
+        }));
         Console.Write($"[cpu ms fwd {fwdCpu:F3} bwd {bwdCpu:F3}; dw alone {dwOnly:F3}] ");
         return (fwd, bwd);
     }

@@ -35,16 +35,26 @@ public class AllocationTests
         {
             backend.Gemm(false, true, 300, 300, 300, 1f, big.Slice(0, 90000), big.Slice(90000, 90000), 0f, big.Slice(180000, 90000));
             backend.Gemm(true, false, 7, 9, 5, 1f, big.Slice(0, 35), big.Slice(35, 45), 1f, big.Slice(100, 63));
-            backend.ConvolutionForward(conv, x, w, b, y, ws);
-            backend.ConvolutionBackward(conv, x, w, y, dx, dw, db, ws);
-            backend.ConvolutionReluForward(conv, x, w, b, y, ws);
-            backend.ConvolutionReluBackward(conv, x, w, y, dy, dx, dw, db, ws);
+            backend.ConvolutionForward(conv, new ConvolutionForwardBuffers { X = x, W = w, B = b, Y = y, Workspace = ws });
+            backend.ConvolutionBackward(conv, new ConvolutionBackwardBuffers { X = x, W = w, DY = y, DX = dx, DW = dw, DB = db, Workspace = ws });
+            backend.ConvolutionReluForward(conv, new ConvolutionForwardBuffers { X = x, W = w, B = b, Y = y, Workspace = ws });
+            backend.ConvolutionReluBackward(conv, new ConvolutionBackwardBuffers
+            {
+                X = x, W = w, DY = dy, DX = dx, DW = dw, DB = db, Workspace = ws,
+            }, y);
             backend.PoolingForward(PoolingMode.Max, pool, y, p, am);
             backend.PoolingBackward(PoolingMode.Max, pool, p, am, y);
-            backend.BatchNormForward(norm, true, 0.9f, 1e-6f, y, s.Slice(0, 5), s.Slice(5, 5), y, s.Slice(10, 5), s.Slice(15, 5), s.Slice(20, 5), s.Slice(25, 5));
+            backend.BatchNormForward(norm, new BatchNormSettings { Training = true, Momentum = 0.9f, Epsilon = 1e-6f }, new BatchNormForwardBuffers
+            {
+                X = y, Gamma = s.Slice(0, 5), Beta = s.Slice(5, 5), Y = y, RunningMean = s.Slice(10, 5), RunningVar = s.Slice(15, 5),
+                SavedMean = s.Slice(20, 5), SavedInvStd = s.Slice(25, 5),
+            });
             backend.DropoutForward(y, y, big.Slice(300000, y.Length), 0.5f, 1, 2);
-            backend.ApplyUpdate(UpdateRule.Adam, new UpdateHyper(1e-3f, 0.9f, 0.999f), big.Slice(0, 100000), big.Slice(100000, 100000),
-                big.Slice(200000, 100000), big.Slice(300000, 100000));
+            backend.ApplyUpdate(UpdateRule.Adam, new UpdateHyper(1e-3f, 0.9f, 0.999f), new UpdateBuffers
+            {
+                Parameters = big.Slice(0, 100000), Gradients = big.Slice(100000, 100000), FirstState = big.Slice(200000, 100000),
+                SecondState = big.Slice(300000, 100000),
+            });
         }
         Step();
         Step();

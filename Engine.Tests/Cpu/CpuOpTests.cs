@@ -100,8 +100,8 @@ public class CpuOpTests
         backend.Fill(dxb, float.NaN);
         backend.Fill(dwb, float.NaN);
         backend.Fill(yb, float.NaN);
-        backend.ConvolutionForward(g, xb, wb, bb, yb, ws);
-        backend.ConvolutionBackward(g, xb, wb, dyb, dxb, dwb, dbb, ws);
+        backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = bb, Y = yb, Workspace = ws });
+        backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers { X = xb, W = wb, DY = dyb, DX = dxb, DW = dwb, DB = dbb, Workspace = ws });
         return (GemmTests.Download(backend, yb), GemmTests.Download(backend, dxb), GemmTests.Download(backend, dwb), GemmTests.Download(backend, dbb));
     }
 
@@ -137,7 +137,7 @@ public class CpuOpTests
         using var dw = backend.Allocate<float>(g.WeightLength);
         using var db = backend.Allocate<float>(g.Filters);
         using var ws = backend.Allocate<float>((int)backend.ConvolutionWorkspaceLength(g));
-        backend.ConvolutionBackward(g, x, w, dy, default, dw, db, ws);
+        backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers { X = x, W = w, DY = dy, DX = default, DW = dw, DB = db, Workspace = ws });
         Assert.All(GemmTests.Download(backend, dw), v => Assert.True(float.IsFinite(v) && v != 0f));
     }
 
@@ -333,11 +333,20 @@ public class CpuOpTests
             using var dgamma = backend.Allocate<float>(g.Channels);
             using var dbeta = backend.Allocate<float>(g.Channels);
             // Inference first, from the initial running statistics; it must leave them alone.
-            backend.BatchNormForward(g, false, momentum, eps, xb, gb, bb, y, rm, rv, mean, inv);
+            backend.BatchNormForward(g, new BatchNormSettings { Training = false, Momentum = momentum, Epsilon = eps }, new BatchNormForwardBuffers
+            {
+                X = xb, Gamma = gb, Beta = bb, Y = y, RunningMean = rm, RunningVar = rv, SavedMean = mean, SavedInvStd = inv,
+            });
             var inference = GemmTests.Download(backend, y);
             Assert.Equal(rm0, GemmTests.Download(backend, rm));
-            backend.BatchNormForward(g, true, momentum, eps, xb, gb, bb, y, rm, rv, mean, inv);
-            backend.BatchNormBackward(g, xb, gb, dyb, mean, inv, dx, dgamma, dbeta);
+            backend.BatchNormForward(g, new BatchNormSettings { Training = true, Momentum = momentum, Epsilon = eps }, new BatchNormForwardBuffers
+            {
+                X = xb, Gamma = gb, Beta = bb, Y = y, RunningMean = rm, RunningVar = rv, SavedMean = mean, SavedInvStd = inv,
+            });
+            backend.BatchNormBackward(g, new BatchNormBackwardBuffers
+            {
+                X = xb, Gamma = gb, DY = dyb, SavedMean = mean, SavedInvStd = inv, DX = dx, DGamma = dgamma, DBeta = dbeta,
+            });
             return new(GemmTests.Download(backend, y), inference, GemmTests.Download(backend, dx), GemmTests.Download(backend, dgamma),
                 GemmTests.Download(backend, dbeta), GemmTests.Download(backend, rm), GemmTests.Download(backend, rv));
         }
@@ -449,8 +458,11 @@ public class CpuOpTests
         {
             backend.Upload<float>(grads.AsSpan((t - 1) * p0.Length, p0.Length), g);
             var stepLr = rule == UpdateRule.Adam ? lr * MathF.Sqrt(1f - MathF.Pow(decay2, t)) / (1f - MathF.Pow(decay, t)) : lr;
-            backend.ApplyUpdate(rule, new UpdateHyper(stepLr, decay, decay2, 1e-7f), p, g,
-                rule == UpdateRule.Sgd ? default : s1.View, rule == UpdateRule.Adam ? s2.View : default);
+            backend.ApplyUpdate(rule, new UpdateHyper(stepLr, decay, decay2, 1e-7f), new UpdateBuffers
+            {
+                Parameters = p, Gradients = g, FirstState = rule == UpdateRule.Sgd ? default : s1.View,
+                SecondState = rule == UpdateRule.Adam ? s2.View : default,
+            });
             AssertClose(after.AsSpan((t - 1) * p0.Length, p0.Length).ToArray(), GemmTests.Download(backend, p), 1e-5, $"{rule} step {t}");
         }
     }
@@ -477,7 +489,7 @@ public class CpuOpTests
         using var gb = Upload(backend, g);
         using var s1 = Upload(backend, h);
         using var s2 = Upload(backend, v);
-        backend.ApplyUpdate(rule, hyper, pb, gb, s1, s2);
+        backend.ApplyUpdate(rule, hyper, new UpdateBuffers { Parameters = pb, Gradients = gb, FirstState = s1, SecondState = s2 });
         var actual = GemmTests.Download(backend, pb);
         var actualS1 = GemmTests.Download(backend, s1);
         double lr = hyper.LearningRate, d = hyper.Decay, d2 = hyper.Decay2, eps = hyper.Epsilon;

@@ -100,12 +100,15 @@ public abstract partial class BackendOpTests
         var xb = Up(x.Floats);
         var wb = Up(w.Floats);
         var y = Zeros<float>(g.OutputLength);
-        Backend.ConvolutionForward(g, xb, wb, Up(gd.In("b").Floats), y, workspace);
+        Backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = Up(gd.In("b").Floats), Y = y, Workspace = workspace });
         Close(gd.Out("y").Floats, Down<float>(y), 1e-5, 1e-5, "y");
         var dx = Zeros<float>(g.InputLength);
         var dw = Zeros<float>(g.WeightLength);
         var db = Zeros<float>(g.Filters);
-        Backend.ConvolutionBackward(g, xb, wb, Up(gd.In("dy").Floats), dx, dw, db, workspace);
+        Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = xb, W = wb, DY = Up(gd.In("dy").Floats), DX = dx, DW = dw, DB = db, Workspace = workspace,
+        });
         Close(gd.Out("dx").Floats, Down<float>(dx), 1e-5, 1e-5, "dx");
         Close(gd.Out("dW").Floats, Down<float>(dw), 1e-4, 1e-5, "dW");
         Close(gd.Out("db").Floats, Down<float>(db), 1e-4, 1e-5, "db");
@@ -148,14 +151,23 @@ public abstract partial class BackendOpTests
         var mean = Zeros<float>(channels);
         var invStd = Zeros<float>(channels);
         var y = Zeros<float>(g.Length);
-        Backend.BatchNormForward(g, true, gd.Param("momentum"), gd.Param("eps"), xb, gamma, Up(gd.In("beta").Floats), y, rm, rv, mean, invStd);
+        var settings = new BatchNormSettings { Training = true, Momentum = gd.Param("momentum"), Epsilon = gd.Param("eps") };
+        Backend.BatchNormForward(g, settings, new BatchNormForwardBuffers
+        {
+            X = xb, Gamma = gamma, Beta = Up(gd.In("beta").Floats), Y = y, RunningMean = rm, RunningVar = rv, SavedMean = mean,
+            SavedInvStd = invStd,
+        });
         Close(gd.Out("y").Floats, Down<float>(y), 1e-4, 1e-5, "y");
         Close(gd.Out("running_mean_after").Floats, Down<float>(rm), 1e-5, 1e-6, "running_mean");
         Close(gd.Out("running_var_after").Floats, Down<float>(rv), 1e-5, 1e-6, "running_var");
         var dx = Zeros<float>(g.Length);
         var dgamma = Zeros<float>(channels);
         var dbeta = Zeros<float>(channels);
-        Backend.BatchNormBackward(g, xb, gamma, Up(gd.In("dy").Floats), mean, invStd, dx, dgamma, dbeta);
+        Backend.BatchNormBackward(g, new BatchNormBackwardBuffers
+        {
+            X = xb, Gamma = gamma, DY = Up(gd.In("dy").Floats), SavedMean = mean, SavedInvStd = invStd, DX = dx, DGamma = dgamma,
+            DBeta = dbeta,
+        });
         Close(gd.Out("dx").Floats, Down<float>(dx), 1e-4, 1e-4, "dx");
         Close(gd.Out("dgamma").Floats, Down<float>(dgamma), 1e-4, 1e-5, "dgamma");
         Close(gd.Out("dbeta").Floats, Down<float>(dbeta), 1e-4, 1e-5, "dbeta");
@@ -192,7 +204,11 @@ public abstract partial class BackendOpTests
                 _ => new UpdateHyper(lr, 0f, 0f, eps),
             };
             var g = Up(grads[((t - 1) * n)..(t * n)]);
-            Backend.ApplyUpdate(rule, hyper, p, g, rule == UpdateRule.Sgd ? default : s1.View, rule == UpdateRule.Adam ? s2.View : default);
+            Backend.ApplyUpdate(rule, hyper, new UpdateBuffers
+            {
+                Parameters = p, Gradients = g, FirstState = rule == UpdateRule.Sgd ? default : s1.View,
+                SecondState = rule == UpdateRule.Adam ? s2.View : default,
+            });
             Close(expected[((t - 1) * n)..(t * n)], Down<float>(p), 1e-5, 1e-6, $"step {t}");
         }
     }
@@ -214,7 +230,7 @@ public abstract partial class BackendOpTests
         var xb = Up(x.Floats);
 
         var a1 = Zeros<float>(conv.OutputLength);
-        Backend.ConvolutionForward(conv, xb, w1, Up(gd.In("b1").Floats), a1, workspace);
+        Backend.ConvolutionForward(conv, new ConvolutionForwardBuffers { X = xb, W = w1, B = Up(gd.In("b1").Floats), Y = a1, Workspace = workspace });
         Backend.ActivationForward(Activation.Relu, a1, a1);
         var p1 = Zeros<float>(pool.OutputLength);
         var argmax = Zeros<int>(pool.OutputLength);
@@ -251,7 +267,10 @@ public abstract partial class BackendOpTests
         Backend.ActivationBackward(Activation.Relu, a1, da1, da1);
         var dw1 = Zeros<float>(conv.WeightLength);
         var db1 = Zeros<float>(2);
-        Backend.ConvolutionBackward(conv, xb, w1, da1, default, dw1, db1, workspace);
+        Backend.ConvolutionBackward(conv, new ConvolutionBackwardBuffers
+        {
+            X = xb, W = w1, DY = da1, DX = default, DW = dw1, DB = db1, Workspace = workspace,
+        });
 
         Close(gd.Out("dW3").Floats, Down<float>(dw3), 1e-4, 1e-6, "dW3");
         Close(gd.Out("db3").Floats, Down<float>(db3), 1e-4, 1e-6, "db3");

@@ -349,7 +349,11 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         const int start = 2;
         var x = Zeros<float>(count * sampleLength);
         var y = Zeros<int>(count);
-        Backend.GatherBatch(Up(images), Up(labels), Up(order), start, count, sampleLength, 1f / 255f, x, y);
+        Backend.GatherBatch(new GatherBatchArgs
+        {
+            Images = Up(images), Labels = Up(labels), Order = Up(order), Start = start, Count = count, SampleLength = sampleLength,
+            Scale = 1f / 255f, X = x, Y = y,
+        });
         var (xRef, yRef) = Reference.GatherBatch(images, labels, order, start, count, sampleLength, 1f / 255f);
         Close(xRef, Down<float>(x));
         Assert.Equal(yRef, Down<int>(y));
@@ -446,7 +450,11 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
                 _ => new UpdateHyper(0.1f),
             };
             var stateless = rule == UpdateRule.Sgd;
-            Backend.ApplyUpdate(rule, hyper, pBuffer, Up(g), stateless ? default(BufferView<float>) : s1Buffer.View, rule == UpdateRule.Adam ? s2Buffer.View : default(BufferView<float>));
+            Backend.ApplyUpdate(rule, hyper, new UpdateBuffers
+            {
+                Parameters = pBuffer, Gradients = Up(g), FirstState = stateless ? default : s1Buffer.View,
+                SecondState = rule == UpdateRule.Adam ? s2Buffer.View : default,
+            });
             Reference.ApplyUpdate(rule, hyper, p, g, s1, s2);
         }
         Close(p, Down<float>(pBuffer), 1e-5, 1e-6, "p");
@@ -480,14 +488,17 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var xb = Up(x);
         var wb = Up(wt);
         var y = Zeros<float>(g.OutputLength);
-        Backend.ConvolutionForward(g, xb, wb, Up(b), y, workspace);
+        Backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = Up(b), Y = y, Workspace = workspace });
         Close(Reference.ConvolutionForward(g, x, wt, b), Down<float>(y), 1e-5, 1e-5, "y");
 
         var (dxRef, dwRef, dbRef) = Reference.ConvolutionBackward(g, x, wt, dy);
         var dx = Up(Random(g.InputLength, 44));
         var dw = Up(Random(g.WeightLength, 45));
         var db = Up(Random(f, 46));
-        Backend.ConvolutionBackward(g, xb, wb, Up(dy), dx, dw, db, workspace);
+        Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = xb, W = wb, DY = Up(dy), DX = dx, DW = dw, DB = db, Workspace = workspace,
+        });
         Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
         Close(dwRef, Down<float>(dw), 1e-5, 1e-5, "dw");
         Close(dbRef, Down<float>(db), 1e-5, 1e-5, "db");
@@ -495,7 +506,10 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         // Without dx (the first layer): dw and db only.
         var dw2 = Zeros<float>(g.WeightLength);
         var db2 = Zeros<float>(f);
-        Backend.ConvolutionBackward(g, xb, wb, Up(dy), default, dw2, db2, workspace);
+        Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = xb, W = wb, DY = Up(dy), DX = default, DW = dw2, DB = db2, Workspace = workspace,
+        });
         Close(dwRef, Down<float>(dw2), 1e-5, 1e-5, "dw (no dx)");
         Close(dbRef, Down<float>(db2), 1e-5, 1e-5, "db (no dx)");
     }
@@ -513,7 +527,7 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var xb = Up(x);
         var wb = Up(wt);
         var y = Zeros<float>(g.OutputLength);
-        Backend.ConvolutionReluForward(g, xb, wb, Up(b), y, workspace);
+        Backend.ConvolutionReluForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = Up(b), Y = y, Workspace = workspace });
         var yRef = Reference.ActivationForward(Activation.Relu, Reference.ConvolutionForward(g, x, wt, b));
         Close(yRef, Down<float>(y), 1e-5, 1e-5, "y");
         if (yRef.Length >= 16) Assert.Contains(yRef, v => v == 0f); // the ReLU clips some outputs: the mask is exercised
@@ -522,7 +536,10 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var dx = Up(Random(g.InputLength, 54));
         var dw = Up(Random(g.WeightLength, 55));
         var db = Up(Random(f, 56));
-        Backend.ConvolutionReluBackward(g, xb, wb, y, Up(dy), dx, dw, db, workspace);
+        Backend.ConvolutionReluBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = xb, W = wb, DY = Up(dy), DX = dx, DW = dw, DB = db, Workspace = workspace,
+        }, y);
         Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
         Close(dwRef, Down<float>(dw), 1e-5, 1e-5, "dw");
         Close(dbRef, Down<float>(db), 1e-5, 1e-5, "db");
@@ -585,7 +602,10 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var mean = Zeros<float>(channels);
         var invStd = Zeros<float>(channels);
         var y = Zeros<float>(g.Length);
-        Backend.BatchNormForward(g, true, momentum, eps, xb, gb, bb, y, rm, rv, mean, invStd);
+        Backend.BatchNormForward(g, new BatchNormSettings { Training = true, Momentum = momentum, Epsilon = eps }, new BatchNormForwardBuffers
+        {
+            X = xb, Gamma = gb, Beta = bb, Y = y, RunningMean = rm, RunningVar = rv, SavedMean = mean, SavedInvStd = invStd,
+        });
         var r = Reference.BatchNormForward(g, true, momentum, eps, x, gamma, beta, rm0, rv0);
         Close(r.Y, Down<float>(y), 1e-4, 1e-5, "y");
         Close(r.Mean, Down<float>(mean), 1e-5, 1e-6, "mean");
@@ -596,7 +616,10 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var dx = Zeros<float>(g.Length);
         var dgamma = Zeros<float>(channels);
         var dbeta = Zeros<float>(channels);
-        Backend.BatchNormBackward(g, xb, gb, Up(dy), Up(r.Mean), Up(r.InvStd), dx, dgamma, dbeta);
+        Backend.BatchNormBackward(g, new BatchNormBackwardBuffers
+        {
+            X = xb, Gamma = gb, DY = Up(dy), SavedMean = Up(r.Mean), SavedInvStd = Up(r.InvStd), DX = dx, DGamma = dgamma, DBeta = dbeta,
+        });
         var (dxRef, dgRef, dbRef) = Reference.BatchNormBackward(g, x, gamma, dy, r.Mean, r.InvStd);
         Close(dxRef, Down<float>(dx), 1e-4, 1e-4, "dx");
         Close(dgRef, Down<float>(dgamma), 1e-4, 1e-5, "dgamma");
@@ -606,7 +629,10 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var yi = Zeros<float>(g.Length);
         var rmBefore = Down<float>(rm);
         var meanBefore = Down<float>(mean);
-        Backend.BatchNormForward(g, false, momentum, eps, xb, gb, bb, yi, rm, rv, mean, invStd);
+        Backend.BatchNormForward(g, new BatchNormSettings { Training = false, Momentum = momentum, Epsilon = eps }, new BatchNormForwardBuffers
+        {
+            X = xb, Gamma = gb, Beta = bb, Y = yi, RunningMean = rm, RunningVar = rv, SavedMean = mean, SavedInvStd = invStd,
+        });
         var ri = Reference.BatchNormForward(g, false, momentum, eps, x, gamma, beta, r.RunningMean, r.RunningVar);
         Close(ri.Y, Down<float>(yi), 1e-4, 1e-5, "inference y");
         Assert.Equal(rmBefore, Down<float>(rm));

@@ -99,10 +99,17 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
         backend.Upload<float>(x, xb);
         backend.Upload<float>(gamma, gb);
         backend.Upload<float>(beta, bb);
-        var y = Run(backend, new float[g.Length], v => backend.BatchNormForward(g, true, 0.9f, 1e-5f, xb, gb, bb, v, rm, rv, mean, inv));
+        var training = new BatchNormSettings { Training = true, Momentum = 0.9f, Epsilon = 1e-5f };
+        var y = Run(backend, new float[g.Length], v => backend.BatchNormForward(g, training, new BatchNormForwardBuffers
+        {
+            X = xb, Gamma = gb, Beta = bb, Y = v, RunningMean = rm, RunningVar = rv, SavedMean = mean, SavedInvStd = inv,
+        }));
         var r = Reference.BatchNormForward(g, true, 0.9f, 1e-5f, x, gamma, beta, new float[3], new float[3]);
         Close(r.Y, y, 1e-4);
-        var dx = Run(backend, new float[g.Length], v => backend.BatchNormBackward(g, xb, gb, xb, mean, inv, v, dgamma, dbeta));
+        var dx = Run(backend, new float[g.Length], v => backend.BatchNormBackward(g, new BatchNormBackwardBuffers
+        {
+            X = xb, Gamma = gb, DY = xb, SavedMean = mean, SavedInvStd = inv, DX = v, DGamma = dgamma, DBeta = dbeta,
+        }));
         var (dxRef, _, _) = Reference.BatchNormBackward(g, x, gamma, x, r.Mean, r.InvStd);
         Close(dxRef, dx, 1e-4);
     }

@@ -70,6 +70,32 @@ public sealed class TrainingTests
     }
 
     [Fact]
+    public void Labels_that_do_not_fit_the_outputs_are_refused_with_a_sentence()
+    {
+        using var backend = new CpuBackend();
+        using var model = Model.Create(Networks.TwoLayer(classes: 5), backend, 1);
+        using var sgd = Optimizer.Sgd();
+        var trainer = new Trainer(model, sgd, new TrainerOptions { Epochs = 1 });
+        var e = Assert.Throws<DeepGpuException>(() => trainer.Fit(SmallTrain, SmallTest));
+        Assert.Equal($"{SmallTrain.Source} has label 9, but the network has 5 outputs, so labels must be below 5.", e.Message);
+        Assert.Equal(0, sgd.Steps);
+
+        // Labels 0..4 only: the same network trains.
+        var fits = Subset(SmallTrain, l => l < 5);
+        var history = trainer.Fit(fits, Subset(SmallTest, l => l < 5));
+        Assert.Single(history);
+        e = Assert.Throws<DeepGpuException>(() => model.Evaluate(SmallTest));
+        Assert.Contains("has label 9, but the network has 5 outputs", e.Message);
+    }
+
+    private static Dataset Subset(Dataset data, Func<byte, bool> keep)
+    {
+        var picked = Enumerable.Range(0, data.Count).Where(i => keep(data.Labels[i])).ToArray();
+        var images = picked.SelectMany(i => data.GetImage(i).ToArray()).ToArray();
+        return new Dataset(images, picked.Select(i => data.Labels[i]).ToArray(), data.SampleShape, data.Classes, data.Source);
+    }
+
+    [Fact]
     public void Resumed_training_equals_uninterrupted_training()
     {
         var dir = Directory.CreateTempSubdirectory("deepgpu-ckpt").FullName;

@@ -8,6 +8,13 @@ namespace DeepGpu.Backends;
 /// Ops are queued in order on one stream and may run asynchronously; only <see cref="Download{T}"/> and
 /// <see cref="Synchronize"/> wait. Unless an op says it accumulates (+=), it overwrites its outputs.
 /// Outputs never alias inputs unless the op says so. Every op must handle every size, including 1.
+/// <para>
+/// The public ops check their arguments here, once, for every backend: sizes are not negative, every view
+/// belongs to this backend, element-wise ops get views of one length, and shaped ops get views at least as
+/// long as their shape needs (they read and write only that prefix). A call that fails fails with the same
+/// <see cref="ArgumentException"/> and sentence on every backend; the protected <c>...Core</c> methods that
+/// backends implement run only on checked arguments, so they never read out of bounds because of a bad call.
+/// </para>
 /// </remarks>
 public abstract class Backend : IDisposable
 {
@@ -20,31 +27,68 @@ public abstract class Backend : IDisposable
     // ---- memory -------------------------------------------------------------------------------------
 
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements.</summary>
-    public abstract DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged;
+    public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
+    {
+        OpCheck.NotNegative(nameof(Allocate), nameof(length), length);
+        return AllocateCore<T>(length);
+    }
 
     /// <summary>Copies host data into a view of the same length.</summary>
-    public abstract void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged;
+    public void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged
+    {
+        OpCheck.Length(this, nameof(Upload), nameof(destination), destination, source.Length);
+        UploadCore(source, destination);
+    }
 
     /// <summary>Waits for queued work, then copies a view to the host.</summary>
-    public abstract void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged;
+    public void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged
+    {
+        OpCheck.Length(this, nameof(Download), nameof(source), source, destination.Length);
+        DownloadCore(source, destination);
+    }
 
     /// <summary>Waits until all queued work is done.</summary>
     public abstract void Synchronize();
 
     /// <summary>x[i] = value.</summary>
-    public abstract void Fill(BufferView<float> x, float value);
+    public void Fill(BufferView<float> x, float value)
+    {
+        OpCheck.Owned(this, nameof(Fill), nameof(x), x);
+        FillCore(x, value);
+    }
 
-    /// <summary>destination[i] = source[i].</summary>
-    public abstract void Copy(BufferView<float> source, BufferView<float> destination);
+    /// <summary>destination[i] = source[i], both of one length.</summary>
+    public void Copy(BufferView<float> source, BufferView<float> destination)
+    {
+        OpCheck.Owned(this, nameof(Copy), nameof(source), source);
+        OpCheck.SameLength(this, nameof(Copy), nameof(destination), destination, nameof(source), source.Length);
+        CopyCore(source, destination);
+    }
 
     /// <summary>y[i] += alpha·x[i] (used for weight decay: grad += λ·W).</summary>
-    public abstract void AddScaled(BufferView<float> x, float alpha, BufferView<float> y);
+    public void AddScaled(BufferView<float> x, float alpha, BufferView<float> y)
+    {
+        OpCheck.Owned(this, nameof(AddScaled), nameof(x), x);
+        OpCheck.SameLength(this, nameof(AddScaled), nameof(y), y, nameof(x), x.Length);
+        AddScaledCore(x, alpha, y);
+    }
 
     /// <summary>accumulator[0] += scale·Σ x[i]² (the weight-decay term of the loss).</summary>
-    public abstract void SumOfSquares(BufferView<float> x, float scale, BufferView<float> accumulator);
+    public void SumOfSquares(BufferView<float> x, float scale, BufferView<float> accumulator)
+    {
+        OpCheck.Owned(this, nameof(SumOfSquares), nameof(x), x);
+        OpCheck.AtLeast(this, nameof(SumOfSquares), nameof(accumulator), accumulator, 1);
+        SumOfSquaresCore(x, scale, accumulator);
+    }
 
     /// <summary>y[i] = x[i]·mask[i] (dropout backward, and forward with a given mask).</summary>
-    public abstract void Multiply(BufferView<float> x, BufferView<float> mask, BufferView<float> y);
+    public void Multiply(BufferView<float> x, BufferView<float> mask, BufferView<float> y)
+    {
+        OpCheck.Owned(this, nameof(Multiply), nameof(x), x);
+        OpCheck.SameLength(this, nameof(Multiply), nameof(mask), mask, nameof(x), x.Length);
+        OpCheck.SameLength(this, nameof(Multiply), nameof(y), y, nameof(x), x.Length);
+        MultiplyCore(x, mask, y);
+    }
 
     // ---- dense layers -------------------------------------------------------------------------------
 
@@ -52,143 +96,359 @@ public abstract class Backend : IDisposable
     /// C = alpha·op(A)·op(B) + beta·C with C [m, n]; op(A) is [m, k] (A stored [k, m] when transposed), op(B)
     /// is [k, n] (B stored [n, k] when transposed). beta = 0 ignores C's old contents, NaN included.
     /// </summary>
-    public abstract void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
-        float alpha, BufferView<float> a, BufferView<float> b, float beta, BufferView<float> c);
+    public void Gemm(bool transposeA, bool transposeB, int m, int n, int k,
+        float alpha, BufferView<float> a, BufferView<float> b, float beta, BufferView<float> c)
+    {
+        OpCheck.NotNegative(nameof(Gemm), nameof(m), m);
+        OpCheck.NotNegative(nameof(Gemm), nameof(n), n);
+        OpCheck.NotNegative(nameof(Gemm), nameof(k), k);
+        OpCheck.AtLeast(this, nameof(Gemm), nameof(a), a, (long)m * k);
+        OpCheck.AtLeast(this, nameof(Gemm), nameof(b), b, (long)k * n);
+        OpCheck.AtLeast(this, nameof(Gemm), nameof(c), c, (long)m * n);
+        GemmCore(transposeA, transposeB, m, n, k, alpha, a, b, beta, c);
+    }
 
     /// <summary>x[r, c] += bias[c] for x [rows, cols].</summary>
-    public abstract void AddBias(BufferView<float> x, BufferView<float> bias, int rows, int cols);
+    public void AddBias(BufferView<float> x, BufferView<float> bias, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(AddBias), nameof(x), x, rows, cols);
+        OpCheck.AtLeast(this, nameof(AddBias), nameof(bias), bias, cols);
+        AddBiasCore(x, bias, rows, cols);
+    }
 
     /// <summary>db[c] = Σ_r dy[r, c] for dy [rows, cols].</summary>
-    public abstract void BiasGradient(BufferView<float> dy, BufferView<float> db, int rows, int cols);
+    public void BiasGradient(BufferView<float> dy, BufferView<float> db, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(BiasGradient), nameof(dy), dy, rows, cols);
+        OpCheck.AtLeast(this, nameof(BiasGradient), nameof(db), db, cols);
+        BiasGradientCore(dy, db, rows, cols);
+    }
 
     /// <summary>y = f(x) element-wise. y may be x.</summary>
-    public abstract void ActivationForward(Activation kind, BufferView<float> x, BufferView<float> y);
+    public void ActivationForward(Activation kind, BufferView<float> x, BufferView<float> y)
+    {
+        OpCheck.Defined(nameof(ActivationForward), nameof(kind), kind);
+        OpCheck.Owned(this, nameof(ActivationForward), nameof(x), x);
+        OpCheck.SameLength(this, nameof(ActivationForward), nameof(y), y, nameof(x), x.Length);
+        ActivationForwardCore(kind, x, y);
+    }
 
     /// <summary>dx = dy·f'(x), with f' written through the forward output y. dx may be dy.</summary>
-    public abstract void ActivationBackward(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx);
+    public void ActivationBackward(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
+    {
+        OpCheck.Defined(nameof(ActivationBackward), nameof(kind), kind);
+        OpCheck.Owned(this, nameof(ActivationBackward), nameof(y), y);
+        OpCheck.SameLength(this, nameof(ActivationBackward), nameof(dy), dy, nameof(y), y.Length);
+        OpCheck.SameLength(this, nameof(ActivationBackward), nameof(dx), dx, nameof(y), y.Length);
+        ActivationBackwardCore(kind, y, dy, dx);
+    }
 
     // ---- softmax and losses ---------------------------------------------------------------------------
 
     /// <summary>Row-wise softmax of x [rows, cols], subtracting the row maximum first.</summary>
-    public abstract void Softmax(BufferView<float> x, BufferView<float> y, int rows, int cols);
+    public void Softmax(BufferView<float> x, BufferView<float> y, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(Softmax), nameof(x), x, rows, cols);
+        OpCheck.AtLeast(this, nameof(Softmax), nameof(y), y, (long)rows * cols);
+        SoftmaxCore(x, y, rows, cols);
+    }
 
     /// <summary>
     /// probabilities = softmax(logits); lossSum[0] += Σ_r −log(p[r, label_r] + 1e-7) / rows (the book's
-    /// cross_entropy_error, mean over the batch).
+    /// cross_entropy_error, mean over the batch). Labels must lie in [0, cols); the caller checks the data.
     /// </summary>
-    public abstract void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels,
-        BufferView<float> probabilities, BufferView<float> lossSum, int rows, int cols);
+    public void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels,
+        BufferView<float> probabilities, BufferView<float> lossSum, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(SoftmaxCrossEntropy), nameof(logits), logits, rows, cols);
+        OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropy), nameof(labels), labels, rows);
+        OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropy), nameof(probabilities), probabilities, (long)rows * cols);
+        OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropy), nameof(lossSum), lossSum, 1);
+        SoftmaxCrossEntropyCore(logits, labels, probabilities, lossSum, rows, cols);
+    }
 
     /// <summary>dlogits = (probabilities − onehot(labels)) / rows.</summary>
-    public abstract void SoftmaxCrossEntropyBackward(BufferView<float> probabilities, BufferView<int> labels,
-        BufferView<float> dlogits, int rows, int cols);
+    public void SoftmaxCrossEntropyBackward(BufferView<float> probabilities, BufferView<int> labels,
+        BufferView<float> dlogits, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(SoftmaxCrossEntropyBackward), nameof(probabilities), probabilities, rows, cols);
+        OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropyBackward), nameof(labels), labels, rows);
+        OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropyBackward), nameof(dlogits), dlogits, (long)rows * cols);
+        SoftmaxCrossEntropyBackwardCore(probabilities, labels, dlogits, rows, cols);
+    }
 
     /// <summary>lossSum[0] += 0.5·Σ(y − t)² / rows (the book's sum_squared_error, mean over the batch).</summary>
-    public abstract void SumSquaredError(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols);
+    public void SumSquaredError(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(SumSquaredError), nameof(y), y, rows, cols);
+        OpCheck.AtLeast(this, nameof(SumSquaredError), nameof(t), t, (long)rows * cols);
+        OpCheck.AtLeast(this, nameof(SumSquaredError), nameof(lossSum), lossSum, 1);
+        SumSquaredErrorCore(y, t, lossSum, rows, cols);
+    }
 
     /// <summary>dy = (y − t) / rows.</summary>
-    public abstract void SumSquaredErrorBackward(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols);
+    public void SumSquaredErrorBackward(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(SumSquaredErrorBackward), nameof(y), y, rows, cols);
+        OpCheck.AtLeast(this, nameof(SumSquaredErrorBackward), nameof(t), t, (long)rows * cols);
+        OpCheck.AtLeast(this, nameof(SumSquaredErrorBackward), nameof(dy), dy, (long)rows * cols);
+        SumSquaredErrorBackwardCore(y, t, dy, rows, cols);
+    }
 
     /// <summary>t[r, c] = 1 where c = labels[r], else 0.</summary>
-    public abstract void OneHot(BufferView<int> labels, BufferView<float> t, int rows, int cols);
+    public void OneHot(BufferView<int> labels, BufferView<float> t, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(OneHot), nameof(t), t, rows, cols);
+        OpCheck.AtLeast(this, nameof(OneHot), nameof(labels), labels, rows);
+        OneHotCore(labels, t, rows, cols);
+    }
 
     /// <summary>counter[0] += the number of rows whose arg-max (first on ties) equals the label.</summary>
-    public abstract void CountCorrect(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols);
+    public void CountCorrect(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(CountCorrect), nameof(scores), scores, rows, cols);
+        OpCheck.AtLeast(this, nameof(CountCorrect), nameof(labels), labels, rows);
+        OpCheck.AtLeast(this, nameof(CountCorrect), nameof(counter), counter, 1);
+        CountCorrectCore(scores, labels, counter, rows, cols);
+    }
 
     // ---- data ---------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Gathers a batch from a dataset stored on the device as bytes: for i in [0, count),
-    /// s = order[start + i]: x[i, j] = images[s·sampleLength + j]·scale and y[i] = labels[s].
+    /// Gathers a batch from a dataset stored on the device as bytes: for i in [0, Count),
+    /// s = Order[Start + i]: X[i, j] = Images[s·SampleLength + j]·Scale and Y[i] = Labels[s].
     /// </summary>
-    public abstract void GatherBatch(BufferView<byte> images, BufferView<byte> labels, BufferView<int> order,
-        int start, int count, int sampleLength, float scale, BufferView<float> x, BufferView<int> y);
-
-    /// <summary>
-    /// Writes a randomly shifted, rotated and scaled copy of each image of x [N, C, H, W] into y (same shape),
-    /// the transform of image n drawn from <see cref="DeepGpu.Kernels.CounterRng"/> with (seed, counter·N + n).
-    /// </summary>
-    public abstract void Augment(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
-        AugmentOptions options, ulong seed, ulong counter);
+    public void GatherBatch(in GatherBatchArgs args)
+    {
+        OpCheck.NotNegative(nameof(GatherBatch), nameof(args.Start), args.Start);
+        OpCheck.NotNegative(nameof(GatherBatch), nameof(args.Count), args.Count);
+        OpCheck.NotNegative(nameof(GatherBatch), nameof(args.SampleLength), args.SampleLength);
+        OpCheck.Owned(this, nameof(GatherBatch), nameof(args.Images), args.Images);
+        OpCheck.Owned(this, nameof(GatherBatch), nameof(args.Labels), args.Labels);
+        OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.Order), args.Order, (long)args.Start + args.Count);
+        OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.X), args.X, (long)args.Count * args.SampleLength);
+        OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.Y), args.Y, args.Count);
+        GatherBatchCore(args);
+    }
 
     // ---- optimizers ---------------------------------------------------------------------------------
 
     /// <summary>
-    /// One optimizer step over the flat parameter buffer p with gradients g and the rule's state buffers
-    /// (s1: velocity, h or Adam's m; s2: Adam's v; pass empty views where a rule has no state).
+    /// One optimizer step over the flat parameter buffer with its gradients and the rule's state buffers
+    /// (see <see cref="UpdateBuffers"/>; state a rule does not use may be empty).
     /// </summary>
-    public abstract void ApplyUpdate(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,
-        BufferView<float> s1, BufferView<float> s2);
+    public void ApplyUpdate(UpdateRule rule, UpdateHyper hyper, in UpdateBuffers buffers)
+    {
+        OpCheck.Defined(nameof(ApplyUpdate), nameof(rule), rule);
+        var n = buffers.Parameters.Length;
+        OpCheck.Owned(this, nameof(ApplyUpdate), nameof(buffers.Parameters), buffers.Parameters);
+        OpCheck.SameLength(this, nameof(ApplyUpdate), nameof(buffers.Gradients), buffers.Gradients, nameof(buffers.Parameters), n);
+        if (rule != UpdateRule.Sgd) OpCheck.AtLeast(this, nameof(ApplyUpdate), nameof(buffers.FirstState), buffers.FirstState, n);
+        if (rule == UpdateRule.Adam) OpCheck.AtLeast(this, nameof(ApplyUpdate), nameof(buffers.SecondState), buffers.SecondState, n);
+        ApplyUpdateCore(rule, hyper, buffers);
+    }
 
     // ---- convolutional layers -----------------------------------------------------------------------
 
     /// <summary>Floats of scratch memory the convolution ops need for this geometry (0 if none).</summary>
-    public abstract long ConvolutionWorkspaceLength(ConvolutionGeometry g);
-
-    /// <summary>y = conv(x, w) + b.</summary>
-    public abstract void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w,
-        BufferView<float> b, BufferView<float> y, BufferView<float> workspace);
-
-    /// <summary>dw, db and (when dx is not empty) dx of a convolution, given dy.</summary>
-    public abstract void ConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w,
-        BufferView<float> dy, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace);
-
-    /// <summary>
-    /// y = max(0, conv(x, w) + b): a convolution and the ReLU after it in one op, so a backend can apply the
-    /// ReLU while its outputs are still in cache. This default runs the two ops one after the other.
-    /// </summary>
-    public virtual void ConvolutionReluForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w,
-        BufferView<float> b, BufferView<float> y, BufferView<float> workspace)
+    public long ConvolutionWorkspaceLength(ConvolutionGeometry g)
     {
-        ConvolutionForward(g, x, w, b, y, workspace);
-        ActivationForward(Activation.Relu, y, y);
+        OpCheck.Geometry(nameof(ConvolutionWorkspaceLength), g);
+        return ConvolutionWorkspaceLengthCore(g);
+    }
+
+    /// <summary>Y = conv(X, W) + B.</summary>
+    public void ConvolutionForward(ConvolutionGeometry g, in ConvolutionForwardBuffers buffers)
+    {
+        CheckConvolutionForward(nameof(ConvolutionForward), g, buffers);
+        ConvolutionForwardCore(g, buffers);
+    }
+
+    /// <summary>DW, DB and (when DX is not empty) DX of a convolution, given DY.</summary>
+    public void ConvolutionBackward(ConvolutionGeometry g, in ConvolutionBackwardBuffers buffers)
+    {
+        CheckConvolutionBackward(nameof(ConvolutionBackward), g, buffers);
+        ConvolutionBackwardCore(g, buffers);
     }
 
     /// <summary>
-    /// Backward of <see cref="ConvolutionReluForward"/>: <paramref name="dy"/> is the gradient at the ReLU's output
-    /// <paramref name="y"/>. Backends may overwrite dy with the gradient at the convolution's output (this default does).
+    /// Y = max(0, conv(X, W) + B): a convolution and the ReLU after it in one op, so a backend can apply the
+    /// ReLU while its outputs are still in cache.
     /// </summary>
-    public virtual void ConvolutionReluBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y,
-        BufferView<float> dy, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    public void ConvolutionReluForward(ConvolutionGeometry g, in ConvolutionForwardBuffers buffers)
     {
-        ActivationBackward(Activation.Relu, y, dy, dy);
-        ConvolutionBackward(g, x, w, dy, dx, dw, db, workspace);
+        CheckConvolutionForward(nameof(ConvolutionReluForward), g, buffers);
+        ConvolutionReluForwardCore(g, buffers);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="ConvolutionReluForward"/>: DY is the gradient at the ReLU's output
+    /// <paramref name="y"/>. Backends may overwrite DY with the gradient at the convolution's output.
+    /// </summary>
+    public void ConvolutionReluBackward(ConvolutionGeometry g, in ConvolutionBackwardBuffers buffers, BufferView<float> y)
+    {
+        CheckConvolutionBackward(nameof(ConvolutionReluBackward), g, buffers);
+        OpCheck.AtLeast(this, nameof(ConvolutionReluBackward), nameof(y), y, g.OutputLength);
+        ConvolutionReluBackwardCore(g, buffers, y);
+    }
+
+    private void CheckConvolutionForward(string op, ConvolutionGeometry g, in ConvolutionForwardBuffers b)
+    {
+        OpCheck.Geometry(op, g);
+        OpCheck.AtLeast(this, op, nameof(b.X), b.X, g.InputLength);
+        OpCheck.AtLeast(this, op, nameof(b.W), b.W, g.WeightLength);
+        OpCheck.AtLeast(this, op, nameof(b.B), b.B, g.Filters);
+        OpCheck.AtLeast(this, op, nameof(b.Y), b.Y, g.OutputLength);
+        OpCheck.AtLeast(this, op, nameof(b.Workspace), b.Workspace, ConvolutionWorkspaceLengthCore(g));
+    }
+
+    private void CheckConvolutionBackward(string op, ConvolutionGeometry g, in ConvolutionBackwardBuffers b)
+    {
+        OpCheck.Geometry(op, g);
+        OpCheck.AtLeast(this, op, nameof(b.X), b.X, g.InputLength);
+        OpCheck.AtLeast(this, op, nameof(b.W), b.W, g.WeightLength);
+        OpCheck.AtLeast(this, op, nameof(b.DY), b.DY, g.OutputLength);
+        if (b.DX.Length != 0) OpCheck.AtLeast(this, op, nameof(b.DX), b.DX, g.InputLength);
+        OpCheck.AtLeast(this, op, nameof(b.DW), b.DW, g.WeightLength);
+        OpCheck.AtLeast(this, op, nameof(b.DB), b.DB, g.Filters);
+        OpCheck.AtLeast(this, op, nameof(b.Workspace), b.Workspace, ConvolutionWorkspaceLengthCore(g));
     }
 
     /// <summary>y = pool(x). For max pooling, argmax[o] is the flat index into x of each output's winner.</summary>
-    public abstract void PoolingForward(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax);
+    public void PoolingForward(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax)
+    {
+        OpCheck.Defined(nameof(PoolingForward), nameof(mode), mode);
+        OpCheck.Geometry(nameof(PoolingForward), g);
+        OpCheck.AtLeast(this, nameof(PoolingForward), nameof(x), x, g.InputLength);
+        OpCheck.AtLeast(this, nameof(PoolingForward), nameof(y), y, g.OutputLength);
+        if (mode == PoolingMode.Max) OpCheck.AtLeast(this, nameof(PoolingForward), nameof(argmax), argmax, g.OutputLength);
+        PoolingForwardCore(mode, g, x, y, argmax);
+    }
 
     /// <summary>dx from dy (dx is overwritten; overlapping windows add up).</summary>
-    public abstract void PoolingBackward(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx);
+    public void PoolingBackward(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx)
+    {
+        OpCheck.Defined(nameof(PoolingBackward), nameof(mode), mode);
+        OpCheck.Geometry(nameof(PoolingBackward), g);
+        OpCheck.AtLeast(this, nameof(PoolingBackward), nameof(dy), dy, g.OutputLength);
+        OpCheck.AtLeast(this, nameof(PoolingBackward), nameof(dx), dx, g.InputLength);
+        if (mode == PoolingMode.Max) OpCheck.AtLeast(this, nameof(PoolingBackward), nameof(argmax), argmax, g.OutputLength);
+        PoolingBackwardCore(mode, g, dy, argmax, dx);
+    }
 
     // ---- normalisation and dropout ------------------------------------------------------------------
 
     /// <summary>
-    /// Training mode: normalises x with the batch's mean and biased variance per channel, y = γ·x̂ + β, saves the
+    /// Training mode: normalises X with the batch's mean and biased variance per channel, Y = γ·x̂ + β, saves the
     /// mean and 1/√(var + eps) for backward, and updates running = momentum·running + (1 − momentum)·batch.
-    /// Inference mode (training false): uses the running statistics and leaves them and the saved ones alone.
+    /// Inference mode: uses the running statistics and leaves them and the saved ones alone.
     /// </summary>
-    public abstract void BatchNormForward(NormalizationGeometry g, bool training, float momentum, float epsilon,
-        BufferView<float> x, BufferView<float> gamma, BufferView<float> beta, BufferView<float> y,
-        BufferView<float> runningMean, BufferView<float> runningVar, BufferView<float> savedMean, BufferView<float> savedInvStd);
+    public void BatchNormForward(NormalizationGeometry g, BatchNormSettings settings, in BatchNormForwardBuffers buffers)
+    {
+        const string op = nameof(BatchNormForward);
+        OpCheck.Geometry(op, g);
+        OpCheck.AtLeast(this, op, nameof(buffers.X), buffers.X, g.Length);
+        OpCheck.AtLeast(this, op, nameof(buffers.Y), buffers.Y, g.Length);
+        OpCheck.AtLeast(this, op, nameof(buffers.Gamma), buffers.Gamma, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.Beta), buffers.Beta, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.RunningMean), buffers.RunningMean, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.RunningVar), buffers.RunningVar, g.Channels);
+        if (settings.Training)
+        {
+            OpCheck.AtLeast(this, op, nameof(buffers.SavedMean), buffers.SavedMean, g.Channels);
+            OpCheck.AtLeast(this, op, nameof(buffers.SavedInvStd), buffers.SavedInvStd, g.Channels);
+        }
+        BatchNormForwardCore(g, settings, buffers);
+    }
 
-    /// <summary>dx, dγ and dβ of training-mode batch normalisation.</summary>
-    public abstract void BatchNormBackward(NormalizationGeometry g, BufferView<float> x, BufferView<float> gamma,
-        BufferView<float> dy, BufferView<float> savedMean, BufferView<float> savedInvStd,
-        BufferView<float> dx, BufferView<float> dgamma, BufferView<float> dbeta);
+    /// <summary>DX, dγ and dβ of training-mode batch normalisation.</summary>
+    public void BatchNormBackward(NormalizationGeometry g, in BatchNormBackwardBuffers buffers)
+    {
+        const string op = nameof(BatchNormBackward);
+        OpCheck.Geometry(op, g);
+        OpCheck.AtLeast(this, op, nameof(buffers.X), buffers.X, g.Length);
+        OpCheck.AtLeast(this, op, nameof(buffers.DY), buffers.DY, g.Length);
+        OpCheck.AtLeast(this, op, nameof(buffers.DX), buffers.DX, g.Length);
+        OpCheck.AtLeast(this, op, nameof(buffers.Gamma), buffers.Gamma, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.SavedMean), buffers.SavedMean, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.SavedInvStd), buffers.SavedInvStd, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.DGamma), buffers.DGamma, g.Channels);
+        OpCheck.AtLeast(this, op, nameof(buffers.DBeta), buffers.DBeta, g.Channels);
+        BatchNormBackwardCore(g, buffers);
+    }
 
     /// <summary>
     /// Inverted dropout: mask[i] = 1/(1 − ratio) where u ≥ ratio else 0, u = CounterRng.Uniform(seed, counter + i);
-    /// y = x·mask.
+    /// y = x·mask. The ratio lies in [0, 1).
     /// </summary>
-    public abstract void DropoutForward(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter);
-
-    // ---- precision ----------------------------------------------------------------------------------
-
-    /// <summary>x[i] = (float)(Half)x[i]: rounds to the nearest 16-bit float (half-precision inference).</summary>
-    public abstract void RoundToHalf(BufferView<float> x);
+    public void DropoutForward(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
+    {
+        OpCheck.Owned(this, nameof(DropoutForward), nameof(x), x);
+        OpCheck.SameLength(this, nameof(DropoutForward), nameof(y), y, nameof(x), x.Length);
+        OpCheck.SameLength(this, nameof(DropoutForward), nameof(mask), mask, nameof(x), x.Length);
+        OpCheck.Ratio(nameof(DropoutForward), nameof(ratio), ratio);
+        DropoutForwardCore(x, y, mask, ratio, seed, counter);
+    }
 
     public abstract void Dispose();
 
     public override string ToString() => $"{Name} ({DeviceName})";
+
+    // ---- what a backend implements: called only with checked arguments ------------------------------
+
+    protected abstract DeviceBuffer<T> AllocateCore<T>(int length) where T : unmanaged;
+    protected abstract void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged;
+    protected abstract void DownloadCore<T>(BufferView<T> source, Span<T> destination) where T : unmanaged;
+    protected abstract void FillCore(BufferView<float> x, float value);
+    protected abstract void CopyCore(BufferView<float> source, BufferView<float> destination);
+    protected abstract void AddScaledCore(BufferView<float> x, float alpha, BufferView<float> y);
+    protected abstract void SumOfSquaresCore(BufferView<float> x, float scale, BufferView<float> accumulator);
+    protected abstract void MultiplyCore(BufferView<float> x, BufferView<float> mask, BufferView<float> y);
+
+    protected abstract void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
+        float alpha, BufferView<float> a, BufferView<float> b, float beta, BufferView<float> c);
+    protected abstract void AddBiasCore(BufferView<float> x, BufferView<float> bias, int rows, int cols);
+    protected abstract void BiasGradientCore(BufferView<float> dy, BufferView<float> db, int rows, int cols);
+    protected abstract void ActivationForwardCore(Activation kind, BufferView<float> x, BufferView<float> y);
+    protected abstract void ActivationBackwardCore(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx);
+
+    protected abstract void SoftmaxCore(BufferView<float> x, BufferView<float> y, int rows, int cols);
+    protected abstract void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels,
+        BufferView<float> probabilities, BufferView<float> lossSum, int rows, int cols);
+    protected abstract void SoftmaxCrossEntropyBackwardCore(BufferView<float> probabilities, BufferView<int> labels,
+        BufferView<float> dlogits, int rows, int cols);
+    protected abstract void SumSquaredErrorCore(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols);
+    protected abstract void SumSquaredErrorBackwardCore(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols);
+    protected abstract void OneHotCore(BufferView<int> labels, BufferView<float> t, int rows, int cols);
+    protected abstract void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols);
+
+    protected abstract void GatherBatchCore(in GatherBatchArgs args);
+
+    protected abstract void ApplyUpdateCore(UpdateRule rule, UpdateHyper hyper, in UpdateBuffers buffers);
+
+    protected abstract long ConvolutionWorkspaceLengthCore(ConvolutionGeometry g);
+    protected abstract void ConvolutionForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers buffers);
+    protected abstract void ConvolutionBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers buffers);
+
+    /// <summary>This default runs the convolution, then the ReLU in place.</summary>
+    protected virtual void ConvolutionReluForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers buffers)
+    {
+        ConvolutionForwardCore(g, buffers);
+        ActivationForwardCore(Activation.Relu, buffers.Y, buffers.Y);
+    }
+
+    /// <summary>This default overwrites DY with the gradient at the convolution's output, then runs its backward.</summary>
+    protected virtual void ConvolutionReluBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers buffers, BufferView<float> y)
+    {
+        var dy = buffers.DY.Slice(0, g.OutputLength);
+        ActivationBackwardCore(Activation.Relu, y.Slice(0, g.OutputLength), dy, dy);
+        ConvolutionBackwardCore(g, buffers);
+    }
+
+    protected abstract void PoolingForwardCore(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax);
+    protected abstract void PoolingBackwardCore(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx);
+
+    protected abstract void BatchNormForwardCore(NormalizationGeometry g, BatchNormSettings settings, in BatchNormForwardBuffers buffers);
+    protected abstract void BatchNormBackwardCore(NormalizationGeometry g, in BatchNormBackwardBuffers buffers);
+    protected abstract void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter);
 }

@@ -171,7 +171,10 @@ public static class SelfCheck
             var order = Enumerable.Range(0, 20).Reverse().ToArray();
             using var di = c.Up(images); using var dl = c.Up(labels); using var dor = c.Up(order);
             using var x = be.Allocate<float>(7 * 13); using var y = be.Allocate<int>(7);
-            be.GatherBatch(di, dl, dor, 3, 7, 13, 1f / 255f, x, y);
+            be.GatherBatch(new GatherBatchArgs
+            {
+                Images = di, Labels = dl, Order = dor, Start = 3, Count = 7, SampleLength = 13, Scale = 1f / 255f, X = x, Y = y,
+            });
             var (rx, ry) = ScalarReference.GatherBatch(images, labels, order, 3, 7, 13, 1f / 255f);
             return [(c.Down(x), rx), (Array.ConvertAll(c.Down(y), v => (float)v), Array.ConvertAll(ry, v => (float)v))];
         });
@@ -195,7 +198,7 @@ public static class SelfCheck
                 {
                     var g = c.Rand(n);
                     using var dg = c.Up(g);
-                    be.ApplyUpdate(rule, hyper, dp, dg, ds1, ds2);
+                    be.ApplyUpdate(rule, hyper, new UpdateBuffers { Parameters = dp, Gradients = dg, FirstState = ds1, SecondState = ds2 });
                     ScalarReference.ApplyUpdate(rule, hyper, p, g, s1, s2);
                 }
                 return [(c.Down(dp), p)];
@@ -209,8 +212,8 @@ public static class SelfCheck
                 using var dx = c.Up(x); using var dw = c.Up(w); using var db = c.Up(b); using var y = be.Allocate<float>(g.OutputLength);
                 using var ws = be.Allocate<float>((int)be.ConvolutionWorkspaceLength(g));
                 using var ddy = c.Up(dy); using var gx = be.Allocate<float>(g.InputLength); using var gw = be.Allocate<float>(g.WeightLength); using var gb = be.Allocate<float>(g.Filters);
-                be.ConvolutionForward(g, dx, dw, db, y, ws);
-                be.ConvolutionBackward(g, dx, dw, ddy, gx, gw, gb, ws);
+                be.ConvolutionForward(g, new ConvolutionForwardBuffers { X = dx, W = dw, B = db, Y = y, Workspace = ws });
+                be.ConvolutionBackward(g, new ConvolutionBackwardBuffers { X = dx, W = dw, DY = ddy, DX = gx, DW = gw, DB = gb, Workspace = ws });
                 var (rx, rw, rb) = ScalarReference.ConvolutionBackward(g, x, w, dy);
                 return [(c.Down(y), ScalarReference.ConvolutionForward(g, x, w, b)), (c.Down(gx), rx), (c.Down(gw), rw), (c.Down(gb), rb)];
             }, 1e-4, 1e-4);
@@ -241,9 +244,16 @@ public static class SelfCheck
                 using var drm = c.Up(rm); using var drv = c.Up(rv); using var mean = be.Allocate<float>(g.Channels); using var inv = be.Allocate<float>(g.Channels);
                 using var ddy = c.Up(dy); using var gx = be.Allocate<float>(g.Length); using var gg = be.Allocate<float>(g.Channels); using var gb = be.Allocate<float>(g.Channels);
                 using var yi = be.Allocate<float>(g.Length);
-                be.BatchNormForward(g, true, 0.9f, 1e-6f, dx, dg, db, y, drm, drv, mean, inv);
-                be.BatchNormBackward(g, dx, dg, ddy, mean, inv, gx, gg, gb);
-                be.BatchNormForward(g, false, 0.9f, 1e-6f, dx, dg, db, yi, drm, drv, mean, inv);
+                var forward = new BatchNormForwardBuffers
+                {
+                    X = dx, Gamma = dg, Beta = db, Y = y, RunningMean = drm, RunningVar = drv, SavedMean = mean, SavedInvStd = inv,
+                };
+                be.BatchNormForward(g, new BatchNormSettings { Training = true, Momentum = 0.9f, Epsilon = 1e-6f }, forward);
+                be.BatchNormBackward(g, new BatchNormBackwardBuffers
+                {
+                    X = dx, Gamma = dg, DY = ddy, SavedMean = mean, SavedInvStd = inv, DX = gx, DGamma = gg, DBeta = gb,
+                });
+                be.BatchNormForward(g, new BatchNormSettings { Training = false, Momentum = 0.9f, Epsilon = 1e-6f }, forward with { Y = yi });
                 var r = ScalarReference.BatchNormForward(g, true, 0.9f, 1e-6f, x, gamma, beta, rm, rv);
                 var (rx, rg, rb) = ScalarReference.BatchNormBackward(g, x, gamma, dy, r.Mean, r.InvStd);
                 var ri = ScalarReference.BatchNormForward(g, false, 0.9f, 1e-6f, x, gamma, beta, r.RunningMean, r.RunningVar);

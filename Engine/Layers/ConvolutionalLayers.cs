@@ -10,7 +10,8 @@ public sealed class ConvolutionLayer : Layer
     private readonly WeightInit _init;
     private LayerBinding _b = null!;
     private ConvolutionGeometry _g;
-    private BufferView<float> _w, _bias, _dw, _db;
+    private ConvolutionForwardBuffers _forward;
+    private ConvolutionBackwardBuffers _backward;
 
     public ConvolutionLayer(string name, Shape input, int filters, int size, int stride, int pad, WeightInit init)
         : base(name, input, OutputFor(name, input, filters, size, stride, pad))
@@ -45,7 +46,13 @@ public sealed class ConvolutionLayer : Layer
     {
         _b = binding;
         _g = _g with { Batch = binding.Batch };
-        (_w, _bias, _dw, _db) = (binding.Parameters["W"], binding.Parameters["b"], binding.Gradients["W"], binding.Gradients["b"]);
+        var w = binding.Parameters["W"];
+        _forward = new() { X = binding.X, W = w, B = binding.Parameters["b"], Y = binding.Y, Workspace = binding.Workspace };
+        _backward = new()
+        {
+            X = binding.X, W = w, DY = binding.DY, DX = binding.DX, DW = binding.Gradients["W"], DB = binding.Gradients["b"],
+            Workspace = binding.Workspace,
+        };
     }
 
     /// <summary>Whether this layer also applies the ReLU that follows it (<see cref="Graph.Plan"/> decides; the ReLU layer is then a view).</summary>
@@ -53,14 +60,14 @@ public sealed class ConvolutionLayer : Layer
 
     internal override void Forward(PassInfo pass)
     {
-        if (FusedRelu) _b.Backend.ConvolutionReluForward(_g, _b.X, _w, _bias, _b.Y, _b.Workspace);
-        else _b.Backend.ConvolutionForward(_g, _b.X, _w, _bias, _b.Y, _b.Workspace);
+        if (FusedRelu) _b.Backend.ConvolutionReluForward(_g, _forward);
+        else _b.Backend.ConvolutionForward(_g, _forward);
     }
 
     internal override void Backward()
     {
-        if (FusedRelu) _b.Backend.ConvolutionReluBackward(_g, _b.X, _w, _b.Y, _b.DY, _b.DX, _dw, _db, _b.Workspace);
-        else _b.Backend.ConvolutionBackward(_g, _b.X, _w, _b.DY, _b.DX, _dw, _db, _b.Workspace);
+        if (FusedRelu) _b.Backend.ConvolutionReluBackward(_g, _backward, _b.Y);
+        else _b.Backend.ConvolutionBackward(_g, _backward);
     }
 }
 
@@ -115,9 +122,8 @@ public sealed class BatchNormalizationLayer : Layer
     private readonly int _spatial;
     private LayerBinding _b = null!;
     private NormalizationGeometry _g;
-    private DeviceBuffer<float>? _savedMean;
-    private DeviceBuffer<float>? _savedInvStd;
-    private BufferView<float> _dx, _gamma, _beta, _dgamma, _dbeta, _runningMean, _runningVar;
+    private BatchNormForwardBuffers _forward;
+    private BatchNormBackwardBuffers _backward;
 
     public BatchNormalizationLayer(string name, Shape input, float momentum, float epsilon) : base(name, input, input)
     {
@@ -142,19 +148,27 @@ public sealed class BatchNormalizationLayer : Layer
     {
         _b = binding;
         _g = new NormalizationGeometry(binding.Batch, _channels, _spatial);
-        _savedMean = binding.AllocateFloat(_channels);
-        _savedInvStd = binding.AllocateFloat(_channels);
-        // The op always writes dx; a first layer gets a scratch buffer for it.
-        _dx = binding.DX.Length > 0 ? binding.DX : binding.AllocateFloat(binding.Batch * InputShape.Size);
-        (_gamma, _beta, _dgamma, _dbeta) = (binding.Parameters["gamma"], binding.Parameters["beta"], binding.Gradients["gamma"], binding.Gradients["beta"]);
-        (_runningMean, _runningVar) = (binding.State["running_mean"], binding.State["running_var"]);
+        var savedMean = binding.AllocateFloat(_channels);
+        var savedInvStd = binding.AllocateFloat(_channels);
+        var gamma = binding.Parameters["gamma"];
+        _forward = new()
+        {
+            X = binding.X, Gamma = gamma, Beta = binding.Parameters["beta"], Y = binding.Y,
+            RunningMean = binding.State["running_mean"], RunningVar = binding.State["running_var"], SavedMean = savedMean, SavedInvStd = savedInvStd,
+        };
+        _backward = new()
+        {
+            X = binding.X, Gamma = gamma, DY = binding.DY, SavedMean = savedMean, SavedInvStd = savedInvStd,
+            // The op always writes dx; a first layer gets a scratch buffer for it.
+            DX = binding.DX.Length > 0 ? binding.DX : binding.AllocateFloat(binding.Batch * InputShape.Size),
+            DGamma = binding.Gradients["gamma"], DBeta = binding.Gradients["beta"],
+        };
     }
 
     internal override void Forward(PassInfo pass) =>
-        _b.Backend.BatchNormForward(_g, pass.Training, Momentum, Epsilon, _b.X, _gamma, _beta, _b.Y, _runningMean, _runningVar, _savedMean!, _savedInvStd!);
+        _b.Backend.BatchNormForward(_g, new BatchNormSettings { Training = pass.Training, Momentum = Momentum, Epsilon = Epsilon }, _forward);
 
-    internal override void Backward() =>
-        _b.Backend.BatchNormBackward(_g, _b.X, _gamma, _b.DY, _savedMean!, _savedInvStd!, _dx, _dgamma, _dbeta);
+    internal override void Backward() => _b.Backend.BatchNormBackward(_g, _backward);
 }
 
 /// <summary>Inverted dropout (book ch.6): drops each unit with probability Ratio while training; identity at inference.</summary>

@@ -152,6 +152,7 @@ public sealed partial class Model : IDisposable
     /// <summary>Loss and accuracy over a dataset already on the device, in batches of up to <paramref name="batch"/>.</summary>
     public (double Loss, double Accuracy) Evaluate(DeviceDataset data, int batch = 500)
     {
+        data.RequireLabelsBelow(Network.Classes);
         double loss = 0, correct = 0;
         var full = data.Count / batch;
         // Metrics stay on the device across batches of one size: one read per plan, not per batch.

@@ -93,8 +93,8 @@ public sealed class Optimizer : IDisposable
             // The book's bias correction folded into the step size.
             lr = (float)(LearningRate * Math.Sqrt(1.0 - Math.Pow(Decay2, Steps)) / (1.0 - Math.Pow(Decay, Steps)));
         }
-        var empty = p.Slice(0, 0);
-        _backend.ApplyUpdate(Rule, new UpdateHyper(lr, Decay, Decay2, Epsilon), p, g, _s1?.View ?? empty, _s2?.View ?? empty);
+        _backend.ApplyUpdate(Rule, new UpdateHyper(lr, Decay, Decay2, Epsilon),
+            new UpdateBuffers { Parameters = p, Gradients = g, FirstState = _s1?.View ?? default, SecondState = _s2?.View ?? default });
     }
 
     public override string ToString() => $"{Name} (lr {LearningRate})";

@@ -15,6 +15,8 @@ public sealed class DeviceDataset : IDisposable
         Backend = backend;
         Count = data.Count;
         SampleShape = data.SampleShape;
+        Source = data.Source;
+        HighestLabel = data.Count == 0 ? -1 : System.Numerics.Tensors.TensorPrimitives.Max<byte>(data.Labels);
         Images = backend.Allocate<byte>(data.Images.Length);
         Labels = backend.Allocate<byte>(data.Labels.Length);
         Order = backend.Allocate<int>(data.Count);
@@ -26,18 +28,39 @@ public sealed class DeviceDataset : IDisposable
     public Backend Backend { get; }
     public int Count { get; }
     public Shape SampleShape { get; }
+    public string Source { get; }
+
+    /// <summary>The largest label in the set (−1 when it is empty).</summary>
+    public int HighestLabel { get; }
     public DeviceBuffer<byte> Images { get; }
     public DeviceBuffer<byte> Labels { get; }
 
     /// <summary>The order in which batches are gathered (a shuffle per epoch for training).</summary>
     public DeviceBuffer<int> Order { get; }
 
+    /// <summary>
+    /// Refuses a set whose labels do not fit a network with <paramref name="outputs"/> classes: the loss ops read
+    /// the output at each label, so a larger label would read past the row.
+    /// </summary>
+    /// <exception cref="DeepGpuException">A label is <paramref name="outputs"/> or more.</exception>
+    public void RequireLabelsBelow(int outputs)
+    {
+        if (HighestLabel >= outputs)
+        {
+            throw new DeepGpuException($"{Source} has label {HighestLabel}, but the network has {outputs} outputs, so labels must be below {outputs}.");
+        }
+    }
+
     /// <summary>Uploads a new gather order (once per epoch, never per step).</summary>
     public void SetOrder(int[] order) => Backend.Upload<int>(order, Order);
 
     /// <summary>Queues the gather of samples order[start .. start+count) into x (scaled to [0, 1]) and y.</summary>
     public void Gather(int start, int count, BufferView<float> x, BufferView<int> y) =>
-        Backend.GatherBatch(Images, Labels, Order, start, count, SampleShape.Size, 1f / 255f, x, y);
+        Backend.GatherBatch(new GatherBatchArgs
+        {
+            Images = Images, Labels = Labels, Order = Order, Start = start, Count = count, SampleLength = SampleShape.Size, Scale = 1f / 255f,
+            X = x, Y = y,
+        });
 
     public void Dispose()
     {

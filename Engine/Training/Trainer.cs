@@ -69,8 +69,14 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
             throw new DeepGpuException($"The data's samples are {train.SampleShape} but the network takes {Model.Network.InputShape}.");
         }
         var backend = Model.Backend;
+        if (Options.Augment is not null && !backend.CanAugment())
+        {
+            throw new DeepGpuException($"The {backend.Name} backend cannot augment images; train without augmentation or on another backend.");
+        }
         using var trainData = new DeviceDataset(backend, train);
         using var testData = new DeviceDataset(backend, test);
+        trainData.RequireLabelsBelow(Model.Network.Classes);
+        testData.RequireLabelsBelow(Model.Network.Classes);
         var plan = Model.GetPlan(batch);
         using var staging = Options.Augment is null ? null : backend.Allocate<float>(plan.Input.Length);
         if (!Optimizer.IsBound) Optimizer.Bind(backend, Model.Network.ParameterCount);

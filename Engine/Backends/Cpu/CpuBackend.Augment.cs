@@ -10,12 +10,10 @@ namespace DeepGpu.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public override void Augment(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
+    void IImageAugmentation.AugmentCore(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
         AugmentOptions options, ulong seed, ulong counter)
     {
         var length = (long)batch * channels * height * width;
-        CheckView(x, length, nameof(x));
-        CheckView(y, length, nameof(y));
         var chunks = Math.Min(Pool.Chunks(length, 1 << 14), Math.Max(1, batch));
         Pool.For(chunks, new AugmentJob(x, y, batch, channels, height, width, options, seed, counter, chunks));
     }

@@ -46,61 +46,44 @@ public sealed partial class CpuBackend
     // One slot per worker, or per group when there are fewer groups than workers (then a group's index is its slot).
     private static int Slots(ConvolutionGeometry g) => Math.Min(Pool.Workers, Groups(g));
 
-    public override long ConvolutionWorkspaceLength(ConvolutionGeometry g) =>
+    protected override long ConvolutionWorkspaceLengthCore(ConvolutionGeometry g) =>
         UsesDirect(g) ? new DirectLayout(g, Tier, Pool.Workers).Length(g) : PartialsStart(g) + Groups(g) * PartialLength(g);
 
-    public override void ConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
-        BufferView<float> y, BufferView<float> workspace)
+    protected override void ConvolutionForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers b)
     {
-        CheckConvolutionForward(g, x, w, b, y, workspace);
         if (UsesDirect(g))
         {
-            DirectForward(g, x, w, b, y, workspace, relu: false);
+            DirectForward(g, b.X, b.W, b.B, b.Y, b.Workspace, relu: false);
             return;
         }
         var groups = Groups(g);
-        Pool.For(groups, new ConvolutionJob(this, g, groups, false, x, w, b, y, default, default, default, workspace));
+        Pool.For(groups, new ConvolutionJob(this, g, groups, false, b.X, b.W, b.B, b.Y, default, default, default, b.Workspace));
     }
 
     /// <summary>On the direct path the ReLU is applied as the outputs are copied out of the canvas.</summary>
-    public override void ConvolutionReluForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
-        BufferView<float> y, BufferView<float> workspace)
+    protected override void ConvolutionReluForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers b)
     {
-        if (!UsesDirect(g))
-        {
-            base.ConvolutionReluForward(g, x, w, b, y, workspace);
-            return;
-        }
-        CheckConvolutionForward(g, x, w, b, y, workspace);
-        DirectForward(g, x, w, b, y, workspace, relu: true);
+        if (UsesDirect(g)) DirectForward(g, b.X, b.W, b.B, b.Y, b.Workspace, relu: true);
+        else base.ConvolutionReluForwardCore(g, b);
     }
 
     /// <summary>On the direct path dy is masked by y &gt; 0 as it is copied onto the canvas (dy itself is left as it was).</summary>
-    public override void ConvolutionReluBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y,
-        BufferView<float> dy, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    protected override void ConvolutionReluBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b, BufferView<float> y)
     {
-        if (!UsesDirect(g))
-        {
-            base.ConvolutionReluBackward(g, x, w, y, dy, dx, dw, db, workspace);
-            return;
-        }
-        CheckConvolutionBackward(g, x, w, dy, dx, dw, db, workspace);
-        CheckView(y, g.OutputLength, nameof(y));
-        DirectBackward(g, x, w, dy, dx, dw, db, workspace, reluOutput: y);
+        if (UsesDirect(g)) DirectBackward(g, b.X, b.W, b.DY, b.DX, b.DW, b.DB, b.Workspace, reluOutput: y);
+        else base.ConvolutionReluBackwardCore(g, b, y);
     }
 
-    public override void ConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
-        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
+    protected override void ConvolutionBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b)
     {
-        CheckConvolutionBackward(g, x, w, dy, dx, dw, db, workspace);
         if (UsesDirect(g))
         {
-            DirectBackward(g, x, w, dy, dx, dw, db, workspace, reluOutput: default);
+            DirectBackward(g, b.X, b.W, b.DY, b.DX, b.DW, b.DB, b.Workspace, reluOutput: default);
             return;
         }
         var groups = Groups(g);
-        Pool.For(groups, new ConvolutionJob(this, g, groups, true, x, w, dy, default, dx, dw, db, workspace));
-        SumPartials(g, workspace, PartialsStart(g), groups, dw, db);
+        Pool.For(groups, new ConvolutionJob(this, g, groups, true, b.X, b.W, b.DY, default, b.DX, b.DW, b.DB, b.Workspace));
+        SumPartials(g, b.Workspace, PartialsStart(g), groups, b.DW, b.DB);
     }
 
     /// <summary>dw and db as the sums of the groups' partials (each F·K then F floats from <paramref name="start"/>), always in group order.</summary>
@@ -117,34 +100,6 @@ public sealed partial class CpuBackend
             TensorPrimitives.Add(dws, ws.Slice((int)(start + i * part), g.WeightLength), dws);
             TensorPrimitives.Add(dbs, ws.Slice((int)(start + i * part) + g.WeightLength, g.Filters), dbs);
         }
-    }
-
-    private void CheckConvolutionForward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> b,
-        BufferView<float> y, BufferView<float> workspace)
-    {
-        CheckConvolution(g, x, w, y, workspace);
-        CheckView(b, g.Filters, nameof(b));
-    }
-
-    private void CheckConvolutionBackward(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> dy,
-        BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
-    {
-        CheckConvolution(g, x, w, dy, workspace);
-        CheckView(dw, g.WeightLength, nameof(dw));
-        CheckView(db, g.Filters, nameof(db));
-        if (dx.Length != 0) CheckView(dx, g.InputLength, nameof(dx));
-    }
-
-    private void CheckConvolution(ConvolutionGeometry g, BufferView<float> x, BufferView<float> w, BufferView<float> y, BufferView<float> workspace)
-    {
-        if (g.Batch < 1 || g.Channels < 1 || g.Filters < 1 || g.KernelH < 1 || g.KernelW < 1 || g.Stride < 1 || g.Pad < 0 || g.OutH < 1 || g.OutW < 1)
-        {
-            throw new ArgumentException($"Convolution geometry {g} has no output.", nameof(g));
-        }
-        CheckView(x, g.InputLength, nameof(x));
-        CheckView(w, g.WeightLength, nameof(w));
-        CheckView(y, g.OutputLength, nameof(y));
-        CheckView(workspace, ConvolutionWorkspaceLength(g), nameof(workspace));
     }
 
     private readonly struct ConvolutionJob : WorkerPool.IWork

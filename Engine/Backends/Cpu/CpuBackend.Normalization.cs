@@ -8,41 +8,18 @@ namespace DeepGpu.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public override void BatchNormForward(NormalizationGeometry g, bool training, float momentum, float epsilon, BufferView<float> x,
-        BufferView<float> gamma, BufferView<float> beta, BufferView<float> y, BufferView<float> runningMean, BufferView<float> runningVar,
-        BufferView<float> savedMean, BufferView<float> savedInvStd)
+    protected override void BatchNormForwardCore(NormalizationGeometry g, BatchNormSettings settings, in BatchNormForwardBuffers b)
     {
-        CheckView(x, g.Length, nameof(x));
-        CheckView(y, g.Length, nameof(y));
-        CheckView(gamma, g.Channels, nameof(gamma));
-        CheckView(beta, g.Channels, nameof(beta));
-        CheckView(runningMean, g.Channels, nameof(runningMean));
-        CheckView(runningVar, g.Channels, nameof(runningVar));
-        if (training)
-        {
-            CheckView(savedMean, g.Channels, nameof(savedMean));
-            CheckView(savedInvStd, g.Channels, nameof(savedInvStd));
-        }
-        var chunks = Pool.Chunks(g.Length, 1 << 14);
-        chunks = Math.Min(chunks, g.Channels);
-        Pool.For(chunks, new NormJob(g, chunks, false, training, momentum, epsilon, x, gamma, beta, y, runningMean, runningVar, savedMean, savedInvStd,
-            default, default, default));
+        var chunks = Math.Min(Pool.Chunks(g.Length, 1 << 14), g.Channels);
+        Pool.For(chunks, new NormJob(g, chunks, false, settings.Training, settings.Momentum, settings.Epsilon, b.X, b.Gamma, b.Beta, b.Y,
+            b.RunningMean, b.RunningVar, b.SavedMean, b.SavedInvStd, default, default, default));
     }
 
-    public override void BatchNormBackward(NormalizationGeometry g, BufferView<float> x, BufferView<float> gamma, BufferView<float> dy,
-        BufferView<float> savedMean, BufferView<float> savedInvStd, BufferView<float> dx, BufferView<float> dgamma, BufferView<float> dbeta)
+    protected override void BatchNormBackwardCore(NormalizationGeometry g, in BatchNormBackwardBuffers b)
     {
-        CheckView(x, g.Length, nameof(x));
-        CheckView(dy, g.Length, nameof(dy));
-        CheckView(dx, g.Length, nameof(dx));
-        CheckView(gamma, g.Channels, nameof(gamma));
-        CheckView(savedMean, g.Channels, nameof(savedMean));
-        CheckView(savedInvStd, g.Channels, nameof(savedInvStd));
-        CheckView(dgamma, g.Channels, nameof(dgamma));
-        CheckView(dbeta, g.Channels, nameof(dbeta));
         var chunks = Math.Min(Pool.Chunks(g.Length, 1 << 14), g.Channels);
-        Pool.For(chunks, new NormJob(g, chunks, true, true, 0f, 0f, x, gamma, default, dy, default, default, savedMean, savedInvStd,
-            dx, dgamma, dbeta));
+        Pool.For(chunks, new NormJob(g, chunks, true, true, 0f, 0f, b.X, b.Gamma, default, b.DY, default, default, b.SavedMean, b.SavedInvStd,
+            b.DX, b.DGamma, b.DBeta));
     }
 
     private readonly struct NormJob(NormalizationGeometry g, int chunks, bool backward, bool training, float momentum, float epsilon,
@@ -147,10 +124,8 @@ public sealed partial class CpuBackend
         }
     }
 
-    public override void DropoutForward(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
+    protected override void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
     {
-        CheckView(y, x.Length, nameof(y));
-        CheckView(mask, x.Length, nameof(mask));
         var chunks = Pool.Chunks(x.Length, 1 << 16);
         Pool.For(chunks, new DropoutJob(x, y, mask, ratio, seed, counter, chunks));
     }
@@ -174,7 +149,7 @@ public sealed partial class CpuBackend
         }
     }
 
-    public override void RoundToHalf(BufferView<float> x)
+    void IHalfPrecisionRounding.RoundToHalfCore(BufferView<float> x)
     {
         // Through a small stack buffer of halves, so both conversions run vectorised.
         var xs = x.Span();

@@ -8,15 +8,10 @@ namespace DeepGpu.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public override void ApplyUpdate(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,
-        BufferView<float> s1, BufferView<float> s2)
+    protected override void ApplyUpdateCore(UpdateRule rule, UpdateHyper hyper, in UpdateBuffers buffers)
     {
-        CheckView(g, p.Length, nameof(g));
-        if (rule != UpdateRule.Sgd) CheckView(s1, p.Length, nameof(s1));
-        if (rule == UpdateRule.Adam) CheckView(s2, p.Length, nameof(s2));
-        if (rule is < UpdateRule.Sgd or > UpdateRule.Adam) throw new ArgumentOutOfRangeException(nameof(rule));
-        var chunks = Pool.Chunks(p.Length, 1 << 16);
-        Pool.For(chunks, new UpdateJob(rule, hyper, p, g, s1, s2, chunks));
+        var chunks = Pool.Chunks(buffers.Parameters.Length, 1 << 16);
+        Pool.For(chunks, new UpdateJob(rule, hyper, buffers.Parameters, buffers.Gradients, buffers.FirstState, buffers.SecondState, chunks));
     }
 
     private readonly struct UpdateJob(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,

@@ -8,32 +8,18 @@ namespace DeepGpu.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public override void PoolingForward(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax)
+    protected override void PoolingForwardCore(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax)
     {
-        CheckPooling(g, x, y);
-        if (mode == PoolingMode.Max && argmax.Length < g.OutputLength) throw new ArgumentException("argmax is shorter than the output.", nameof(argmax));
         var planes = g.Batch * g.Channels;
         var chunks = Pool.Chunks((long)planes * g.Height * g.Width, 1 << 15);
         Pool.For(chunks, new PoolJob(mode, g, chunks, false, x, y, argmax));
     }
 
-    public override void PoolingBackward(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx)
+    protected override void PoolingBackwardCore(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx)
     {
-        CheckPooling(g, dx, dy);
-        if (mode == PoolingMode.Max && argmax.Length < g.OutputLength) throw new ArgumentException("argmax is shorter than the output.", nameof(argmax));
         var planes = g.Batch * g.Channels;
         var chunks = Pool.Chunks((long)planes * g.Height * g.Width, 1 << 15);
         Pool.For(chunks, new PoolJob(mode, g, chunks, true, dx, dy, argmax));
-    }
-
-    private static void CheckPooling(PoolingGeometry g, BufferView<float> x, BufferView<float> y)
-    {
-        if (g.Batch < 1 || g.Channels < 1 || g.Size < 1 || g.Stride < 1 || g.Pad < 0 || g.Pad >= g.Size || g.OutH < 1 || g.OutW < 1)
-        {
-            throw new ArgumentException($"Pooling geometry {g} has no output or a window of padding only.", nameof(g));
-        }
-        CheckView(x, g.InputLength, nameof(x));
-        CheckView(y, g.OutputLength, nameof(y));
     }
 
     private readonly struct PoolJob(PoolingMode mode, PoolingGeometry g, int chunks, bool backward,

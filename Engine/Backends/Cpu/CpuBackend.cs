@@ -8,7 +8,7 @@ namespace DeepGpu.Backends.Cpu;
 /// The managed CPU backend: SIMD C# over arrays (a packed, blocked SGEMM per <see cref="CpuTier"/>), spread over
 /// a persistent worker pool. Same op contract as the GPU backends, so every test runs on it too.
 /// </summary>
-public sealed partial class CpuBackend : Backend
+public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPrecisionRounding
 {
     /// <param name="tier">The SIMD tier to compute with; null picks the widest the hardware accelerates.</param>
     public CpuBackend(CpuTier? tier = null)
@@ -25,36 +25,30 @@ public sealed partial class CpuBackend : Backend
 
     public override string DeviceName => $"{Environment.ProcessorCount} CPU threads, {Tier}";
 
-    public override DeviceBuffer<T> Allocate<T>(int length) => new CpuBuffer<T>(this, length);
+    protected override DeviceBuffer<T> AllocateCore<T>(int length) => new CpuBuffer<T>(this, length);
 
-    public override void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination)
-    {
-        CheckLength(source.Length, destination.Length);
-        source.CopyTo(destination.Span());
-    }
+    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination)
+        => source.CopyTo(destination.Span());
 
-    public override void Download<T>(BufferView<T> source, Span<T> destination)
-    {
-        CheckLength(source.Length, destination.Length);
-        source.Span().CopyTo(destination);
-    }
+    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination)
+        => source.Span().CopyTo(destination);
 
     public override void Synchronize() { }
 
-    public override void Fill(BufferView<float> x, float value) => x.Span().Fill(value);
+    protected override void FillCore(BufferView<float> x, float value) => x.Span().Fill(value);
 
-    public override void Copy(BufferView<float> source, BufferView<float> destination) => source.Span().CopyTo(destination.Span());
+    protected override void CopyCore(BufferView<float> source, BufferView<float> destination) => source.Span().CopyTo(destination.Span());
 
-    public override void AddScaled(BufferView<float> x, float alpha, BufferView<float> y) =>
+    protected override void AddScaledCore(BufferView<float> x, float alpha, BufferView<float> y) =>
         TensorPrimitives.MultiplyAdd(x.Span(), alpha, y.Span(), y.Span());
 
-    public override void SumOfSquares(BufferView<float> x, float scale, BufferView<float> accumulator) =>
+    protected override void SumOfSquaresCore(BufferView<float> x, float scale, BufferView<float> accumulator) =>
         accumulator.Span()[0] += scale * TensorPrimitives.SumOfSquares<float>(x.Span());
 
-    public override void Multiply(BufferView<float> x, BufferView<float> mask, BufferView<float> y) =>
+    protected override void MultiplyCore(BufferView<float> x, BufferView<float> mask, BufferView<float> y) =>
         TensorPrimitives.Multiply(x.Span(), mask.Span(), y.Span());
 
-    public override void AddBias(BufferView<float> x, BufferView<float> bias, int rows, int cols)
+    protected override void AddBiasCore(BufferView<float> x, BufferView<float> bias, int rows, int cols)
     {
         var xs = x.Span();
         var b = bias.Span();
@@ -65,7 +59,7 @@ public sealed partial class CpuBackend : Backend
         }
     }
 
-    public override void BiasGradient(BufferView<float> dy, BufferView<float> db, int rows, int cols)
+    protected override void BiasGradientCore(BufferView<float> dy, BufferView<float> db, int rows, int cols)
     {
         var d = dy.Span();
         var g = db.Span();
@@ -73,19 +67,14 @@ public sealed partial class CpuBackend : Backend
         for (var r = 0; r < rows; r++) TensorPrimitives.Add(g, d.Slice(r * cols, cols), g);
     }
 
-    public override void ActivationForward(Activation kind, BufferView<float> x, BufferView<float> y)
+    protected override void ActivationForwardCore(Activation kind, BufferView<float> x, BufferView<float> y)
     {
-        if (kind is < Activation.Relu or > Activation.Tanh) throw new ArgumentOutOfRangeException(nameof(kind));
-        CheckView(y, x.Length, nameof(y));
         var chunks = Pool.Chunks(x.Length, 1 << 16);
         Pool.For(chunks, new ActivationJob(kind, false, x, default, y, chunks));
     }
 
-    public override void ActivationBackward(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
+    protected override void ActivationBackwardCore(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
     {
-        if (kind is < Activation.Relu or > Activation.Tanh) throw new ArgumentOutOfRangeException(nameof(kind));
-        CheckView(dy, y.Length, nameof(dy));
-        CheckView(dx, y.Length, nameof(dx));
         var chunks = Pool.Chunks(y.Length, 1 << 16);
         Pool.For(chunks, new ActivationJob(kind, true, y, dy, dx, chunks));
     }
@@ -147,7 +136,7 @@ public sealed partial class CpuBackend : Backend
         }
     }
 
-    public override void Softmax(BufferView<float> x, BufferView<float> y, int rows, int cols)
+    protected override void SoftmaxCore(BufferView<float> x, BufferView<float> y, int rows, int cols)
     {
         var xs = x.Span();
         var ys = y.Span();
@@ -173,7 +162,7 @@ public sealed partial class CpuBackend : Backend
         TensorPrimitives.Divide(y, TensorPrimitives.Sum<float>(y), y);
     }
 
-    public override void SoftmaxCrossEntropy(BufferView<float> logits, BufferView<int> labels, BufferView<float> probabilities,
+    protected override void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, BufferView<float> probabilities,
         BufferView<float> lossSum, int rows, int cols)
     {
         var xs = logits.Span();
@@ -189,7 +178,8 @@ public sealed partial class CpuBackend : Backend
         lossSum.Span()[0] += (float)(loss / rows);
     }
 
-    public override void SoftmaxCrossEntropyBackward(BufferView<float> probabilities, BufferView<int> labels, BufferView<float> dlogits, int rows, int cols)
+    protected override void SoftmaxCrossEntropyBackwardCore(BufferView<float> probabilities, BufferView<int> labels, BufferView<float> dlogits,
+        int rows, int cols)
     {
         var ps = probabilities.Span();
         var ls = labels.Span();
@@ -199,7 +189,7 @@ public sealed partial class CpuBackend : Backend
         for (var r = 0; r < rows; r++) d[r * cols + ls[r]] -= inv;
     }
 
-    public override void SumSquaredError(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols)
+    protected override void SumSquaredErrorCore(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols)
     {
         var ys = y.Span();
         var ts = t.Span();
@@ -212,14 +202,14 @@ public sealed partial class CpuBackend : Backend
         lossSum.Span()[0] += (float)(0.5 * sum / rows);
     }
 
-    public override void SumSquaredErrorBackward(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols)
+    protected override void SumSquaredErrorBackwardCore(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols)
     {
         var n = rows * cols;
         TensorPrimitives.Subtract(y.Span()[..n], t.Span()[..n], dy.Span()[..n]);
         TensorPrimitives.Multiply(dy.Span()[..n], 1f / rows, dy.Span()[..n]);
     }
 
-    public override void OneHot(BufferView<int> labels, BufferView<float> t, int rows, int cols)
+    protected override void OneHotCore(BufferView<int> labels, BufferView<float> t, int rows, int cols)
     {
         var ts = t.Span();
         var ls = labels.Span();
@@ -227,7 +217,7 @@ public sealed partial class CpuBackend : Backend
         for (var r = 0; r < rows; r++) ts[r * cols + ls[r]] = 1f;
     }
 
-    public override void CountCorrect(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols)
+    protected override void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols)
     {
         var s = scores.Span();
         var ls = labels.Span();
@@ -239,15 +229,15 @@ public sealed partial class CpuBackend : Backend
         counter.Span()[0] += correct;
     }
 
-    public override void GatherBatch(BufferView<byte> images, BufferView<byte> labels, BufferView<int> order, int start, int count,
-        int sampleLength, float scale, BufferView<float> x, BufferView<int> y)
+    protected override void GatherBatchCore(in GatherBatchArgs args)
     {
-        var img = images.Span();
-        var lab = labels.Span();
-        var ord = order.Span();
-        var xs = x.Span();
-        var ys = y.Span();
-        for (var i = 0; i < count; i++)
+        var img = args.Images.Span();
+        var lab = args.Labels.Span();
+        var ord = args.Order.Span();
+        var xs = args.X.Span();
+        var ys = args.Y.Span();
+        var (start, sampleLength, scale) = (args.Start, args.SampleLength, args.Scale);
+        for (var i = 0; i < args.Count; i++)
         {
             var s = ord[start + i];
             var src = img.Slice(s * sampleLength, sampleLength);
@@ -258,9 +248,4 @@ public sealed partial class CpuBackend : Backend
     }
 
     public override void Dispose() { }
-
-    private static void CheckLength(int source, int destination)
-    {
-        if (source != destination) throw new ArgumentException($"Copy of {source} elements into {destination}.");
-    }
 }

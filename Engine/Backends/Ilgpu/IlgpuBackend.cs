@@ -24,7 +24,7 @@ public enum IlgpuGemm
 /// The ILGPU backend: one ILGPU context (with ILGPU.Algorithms enabled), one accelerator and one stream,
 /// serving CUDA, OpenCL and ILGPU's CPU accelerator with the same kernels (Engine.Kernels). Every kernel is
 /// compiled and loaded once, at construction; ops only queue launches on the stream (no allocation, host
-/// copy or synchronisation), so only <see cref="Download{T}"/> and <see cref="Synchronize"/> wait.
+/// copy or synchronisation), so only <see cref="Backend.Download{T}"/> and <see cref="Synchronize"/> wait.
 /// </summary>
 public sealed partial class IlgpuBackend : Backend
 {
@@ -166,33 +166,25 @@ public sealed partial class IlgpuBackend : Backend
 
     private static int Blocks(int count, int size) => (count + size - 1) / size;
 
-    private static void Require(bool condition, string message)
-    {
-        if (!condition) throw new ArgumentException(message);
-    }
-
     // ---- memory -------------------------------------------------------------------------------------
 
-    public override DeviceBuffer<T> Allocate<T>(int length)
+    protected override DeviceBuffer<T> AllocateCore<T>(int length)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(length);
         var memory = accelerator.Allocate1D<T>(Math.Max(1, length));
         memory.MemSetToZero(stream);
         return new IlgpuBuffer<T>(this, memory, length);
     }
 
-    public override void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination)
+    protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination)
     {
-        Require(source.Length == destination.Length, $"Upload of {source.Length} elements into a view of {destination.Length}.");
         if (source.Length == 0) return;
         View(destination).CopyFromCPU(stream, source);
         // The copy may read the host span after returning (OpenCL); the span is only valid during this call.
         stream.Synchronize();
     }
 
-    public override void Download<T>(BufferView<T> source, Span<T> destination)
+    protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination)
     {
-        Require(source.Length == destination.Length, $"Download of {source.Length} elements into a span of {destination.Length}.");
         stream.Synchronize();
         if (source.Length == 0) return;
         View(source).CopyToCPU(stream, destination);
