@@ -94,7 +94,7 @@ internal sealed class ExperimentCommand : CliCommand
         o.WriteLine(result.Title);
         foreach (var line in Summarize(result)) o.WriteLine("  " + line);
         foreach (var note in result.Notes) o.WriteLine($"note: {note}");
-        o.WriteLine($"lesson: {result.Lesson}");
+        o.WriteLine($"conclusion: {result.Conclusion}");
         o.WriteLine(string.Create(CultureInfo.InvariantCulture, $"wrote {csv} and {chart} ({seconds:F1} s on {backend.Name})"));
         return 0;
     }

@@ -16,7 +16,7 @@ public sealed class ExperimentCliTests
     }
 
     [Fact]
-    public void Experiment_init_writes_its_csv_and_prints_the_lesson_and_final_losses()
+    public void Experiment_init_writes_its_csv_and_prints_the_final_losses_and_what_they_show()
     {
         using var dir = new TempDir();
         var r = Run("experiment", "init", "--iterations", "20", "--train-size", "512", "--backend", "cpu", "--out", dir.Path);
@@ -24,7 +24,7 @@ public sealed class ExperimentCliTests
         var csv = File.ReadAllLines(Path.Combine(dir.Path, "init.csv"));
         Assert.Equal("curve,x,y", csv[0]);
         Assert.Equal(1 + 6 * 20, csv.Length);
-        Assert.Contains("lesson: With weights of std 0.01", r.Out);
+        Assert.Contains("conclusion: lowest final loss: ", r.Out);
         foreach (var curve in new[] { "std 0.01", "xavier", "he" }) Assert.Contains($"  {curve} ", r.Out);
         Assert.DoesNotContain("(smoothed)", r.Out);
         Assert.Contains("init.csv", r.Out);

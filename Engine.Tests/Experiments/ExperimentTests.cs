@@ -22,7 +22,7 @@ public sealed class ExperimentTests
         Assert.True(xavier < std - 0.2, $"Xavier ended at loss {xavier}, std 0.01 at {std}");
         Assert.True(he < xavier, $"He {he} should learn faster than Xavier {xavier} with ReLU");
         Assert.Equal("iterations", r.XLabel);
-        Assert.Contains("does not learn", r.Lesson);
+        Assert.Contains(" std 0.01 did not learn: its loss stayed near the start.", r.Conclusion);
     }
 
     [Fact]
@@ -44,6 +44,24 @@ public sealed class ExperimentTests
         }
         Assert.Equal(4, r.Curves.Count(c => c.Group == "raw"));
         Assert.Equal(4, r.Curves.Count(c => c.Group == "smoothed"));
+        // The conclusion is this run's ranking, not a sentence fixed in advance.
+        var best = r.Curves.Where(c => c.Group == "raw").MinBy(c => c.TailMean(15))!;
+        Assert.StartsWith($"lowest final loss: {best.Name} (", r.Conclusion);
+    }
+
+    [Fact]
+    public void Conclusions_rank_losses_from_the_numbers_and_name_a_net_that_did_not_learn()
+    {
+        double[] x = [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20];
+        Curve Falling(string name, double to) => new(name, x, x.Select(i => 2.3 + (to - 2.3) * (i - 1) / 19).ToArray());
+        var text = Conclusions.Losses([Falling("sgd", 0.9), Falling("adagrad", 0.35), Falling("adam", 0.05), Falling("stuck", 2.25)]);
+        Assert.Equal("lowest final loss: adam (0.05); then adagrad (0.35, 7x), sgd (0.9, 18x), stuck (2.25, 45x). stuck did not learn: its loss stayed near the start.", text);
+
+        Curve Flat(string name, string group, double y) => new(name, [1, 2], [y, y], group);
+        Assert.Equal("with batch norm the final accuracy was higher at 1 of 2 weight scales and lower at 1; on average +30.0 points.", Conclusions.BatchNorm(
+            [Flat("std 1, batch norm", "std 1", 0.5), Flat("std 1, no batch norm", "std 1", 0.6), Flat("std 0.1, batch norm", "std 0.1", 0.9), Flat("std 0.1, no batch norm", "std 0.1", 0.2)]));
+        Assert.Equal("final gap between train and validation accuracy: plain 30.0 points, dropout 0.2 10.0 points; smallest: dropout 0.2.", Conclusions.Overfit(
+            [Flat("plain, train", "plain", 1.0), Flat("plain, validation", "plain", 0.7), Flat("dropout 0.2, train", "dropout 0.2", 0.8), Flat("dropout 0.2, validation", "dropout 0.2", 0.7)], "validation"));
     }
 
     [Fact]

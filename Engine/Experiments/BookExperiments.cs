@@ -12,7 +12,7 @@ namespace DeepGpu.Experiments;
 
 /// <summary>
 /// The comparisons of the book's chapter 6 as data: each trains a few small networks and returns their loss or
-/// accuracy curves with the book's lesson. Sizes come from <see cref="ExperimentOptions"/>, so tiny versions run
+/// accuracy curves and what they show. Sizes come from <see cref="ExperimentOptions"/>, so tiny versions run
 /// in tests and the book's versions from the command line.
 /// </summary>
 public static class BookExperiments
@@ -58,7 +58,7 @@ public static class BookExperiments
         };
         var curves = IterationCurves(data, backend, options, runs.Select(r => (r.Name, spec, r.Create)).ToList());
         return new ExperimentResult("optimizers", "Optimizers on MNIST (784-100x4-10, ReLU, He init, batch 128)", "iterations", "loss", curves,
-            "SGD learns slowest; Momentum, AdaGrad and Adam all reach a lower loss sooner, AdaGrad a little ahead in this setting.");
+            Conclusions.Losses(curves.Where(c => c.Group == "raw").ToList()));
     }
 
     /// <summary>
@@ -78,7 +78,7 @@ public static class BookExperiments
         };
         var curves = IterationCurves(data, backend, options, runs);
         return new ExperimentResult("init", "Weight initialisation on MNIST (784-100x4-10, ReLU, SGD lr 0.01, batch 128)", "iterations", "loss", curves,
-            "With weights of std 0.01 the signals vanish and the net does not learn at all; Xavier and He learn, He fastest with ReLU.");
+            Conclusions.Losses(curves.Where(c => c.Group == "raw").ToList()));
     }
 
     /// <summary>
@@ -129,7 +129,7 @@ public static class BookExperiments
             }
         }
         return new ExperimentResult("batchnorm", $"Batch normalisation ({data.Count} images, 784-100x5-10, SGD lr 0.01)", "epochs", "training accuracy", curves,
-            "Batch normalisation makes learning fast and far less sensitive to the initial weight scale; without it most scales learn slowly or not at all.")
+            Conclusions.BatchNorm(curves))
         {
             Notes = notes,
         };
@@ -169,7 +169,7 @@ public static class BookExperiments
                 $"{label}: train accuracy {trainAccuracy[^1]:F3}, {options.TestSetName} accuracy {history[^1].TestAccuracy:F3} after {epochs} epochs"));
         }
         return new ExperimentResult("overfit", $"Overfitting ({data.Count} training images, 784-100x6-10, SGD lr 0.01)", "epochs", "accuracy", curves,
-            "Trained plain on a few images the net fits them perfectly while test accuracy stays far lower; weight decay and dropout narrow the gap between train and test accuracy.");
+            Conclusions.Overfit(curves, options.TestSetName));
     }
 
     /// <summary>The weight stds of the batch-norm grid: <paramref name="count"/> values log-spaced from 1 down to 1e-4 (numpy's logspace(0, -4, count)).</summary>

@@ -27,13 +27,13 @@ public sealed record Curve(string Name, double[] X, double[] Y, string? Group = 
 }
 
 /// <summary>
-/// The data of one of the book's comparisons: the curves of its chart, the axis labels, and the lesson the
-/// book draws from it. Pictures are drawn from this elsewhere.
+/// The data of one of the book's comparisons: the curves of its chart, the axis labels, and what this run's
+/// numbers show. Pictures are drawn from this elsewhere.
 /// </summary>
 public sealed class ExperimentResult
 {
     /// <summary>Makes a result; curve names must be unique and each curve's X and Y the same length.</summary>
-    public ExperimentResult(string name, string title, string xLabel, string yLabel, IReadOnlyList<Curve> curves, string lesson)
+    public ExperimentResult(string name, string title, string xLabel, string yLabel, IReadOnlyList<Curve> curves, string conclusion)
     {
         ArgumentNullException.ThrowIfNull(curves);
         foreach (var c in curves)
@@ -47,7 +47,7 @@ public sealed class ExperimentResult
         XLabel = xLabel;
         YLabel = yLabel;
         Curves = curves;
-        Lesson = lesson;
+        Conclusion = conclusion;
     }
 
     /// <summary>Short name, also the CSV file's name: optimizers, init, batchnorm, overfit.</summary>
@@ -60,8 +60,8 @@ public sealed class ExperimentResult
     public string YLabel { get; }
     public IReadOnlyList<Curve> Curves { get; }
 
-    /// <summary>What the book learns from the chart, in a sentence or two.</summary>
-    public string Lesson { get; }
+    /// <summary>What this run's curves show, in a sentence or two, computed from their numbers (not the book's expectation).</summary>
+    public string Conclusion { get; }
 
     /// <summary>Things a reader of the curves should know, such as a run whose loss overflowed; empty when none.</summary>
     public IReadOnlyList<string> Notes { get; init; } = [];
