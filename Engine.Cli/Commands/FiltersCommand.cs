@@ -37,6 +37,11 @@ internal sealed class FiltersCommand : CliCommand
         var modelPath = parse.GetValue(_model)!;
         var output = parse.GetValue(_out) ?? Path.ChangeExtension(modelPath, null) + ".filters.png";
         if (Directory.Exists(output)) throw new UsageException($"--out {output} is a folder; give a file name such as filters.png.");
+        // The grid is a bitmap, written as PNG: a file named .svg or .jpg holding PNG bytes would mislead every viewer.
+        if (!output.EndsWith(".png", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new UsageException($"--out {output}: the filters are drawn as a PNG; give a file name ending in .png.");
+        }
         if (!File.Exists(modelPath)) throw new DeepGpuException(Directory.Exists(modelPath) ? $"{modelPath} is a folder, not a model file." : $"{modelPath} does not exist.");
 
         using var model = Model.Load(modelPath);

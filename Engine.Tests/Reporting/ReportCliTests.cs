@@ -137,6 +137,17 @@ public sealed partial class ReportCliTests : IClassFixture<ReportCliTests.Traine
         Assert.Equal(4 * 40 + 5, png.Height);
     }
 
+    [Theory]
+    [InlineData("filters.svg")]
+    [InlineData("filters.jpg")]
+    public void Filters_refuses_a_file_name_that_is_not_png(string name)
+    {
+        var output = Path.Combine(_m.Dir.Path, name);
+        var r = Run("filters", _m.ConvNet, "--out", output);
+        AssertOneSentenceError(r, $"--out {output}: the filters are drawn as a PNG; give a file name ending in .png.");
+        Assert.False(File.Exists(output));
+    }
+
     [Fact]
     public void Filters_of_a_model_without_convolution_is_one_sentence_and_exit_2()
     {

@@ -35,6 +35,8 @@ public sealed record NetworkSpec
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
         // A misspelt option must not be silently ignored.
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        // "type" may come anywhere in a layer's object, as people write JSON.
+        AllowOutOfOrderMetadataProperties = true,
         WriteIndented = false,
     };
 
@@ -49,6 +51,9 @@ public sealed record NetworkSpec
         try
         {
             using var doc = JsonDocument.Parse(json);
+            var root = doc.RootElement;
+            if (root.ValueKind == JsonValueKind.Array) CheckLayerTypes(root, source);
+            else if (root.ValueKind == JsonValueKind.Object && root.TryGetProperty("layers", out var list) && list.ValueKind == JsonValueKind.Array) CheckLayerTypes(list, source);
             if (doc.RootElement.ValueKind == JsonValueKind.Array)
             {
                 var layers = doc.RootElement.Deserialize<List<LayerSpec>>(Json) ?? [];
@@ -67,14 +72,34 @@ public sealed record NetworkSpec
         }
     }
 
+    private static readonly string[] LayerTypes =
+        typeof(LayerSpec).GetCustomAttributes(typeof(JsonDerivedTypeAttribute), false).Cast<JsonDerivedTypeAttribute>().Select(a => (string)a.TypeDiscriminator!).ToArray();
+
+    /// <summary>Names the layer (by position) whose "type" is missing or unknown, and the value it has.</summary>
+    private static void CheckLayerTypes(JsonElement layers, string source)
+    {
+        var index = 0;
+        foreach (var layer in layers.EnumerateArray())
+        {
+            index++;
+            if (layer.ValueKind != JsonValueKind.Object) continue;
+            var known = $"(known: {string.Join(", ", LayerTypes)})";
+            if (!layer.TryGetProperty("type", out var type))
+            {
+                throw new DeepGpuException($"Network spec {source} is not valid: layer {index} has no \"type\" {known}.");
+            }
+            if (type.ValueKind != JsonValueKind.String || !LayerTypes.Contains(type.GetString()))
+            {
+                throw new DeepGpuException($"Network spec {source} is not valid: layer {index} has \"type\": {type.GetRawText()}, which is not a layer type {known}.");
+            }
+        }
+    }
+
     private static string FirstSentence(string message)
     {
         var unknown = System.Text.RegularExpressions.Regex.Match(message, "The JSON property '([^']+)' could not be mapped");
         if (unknown.Success) return $"'{unknown.Groups[1].Value}' is not an option of that layer (or of the spec).";
         var cut = message.IndexOf(". ", StringComparison.Ordinal);
-        var s = cut > 0 ? message[..cut] : message.TrimEnd('.');
-        return s.Contains("type discriminator", StringComparison.OrdinalIgnoreCase) || s.Contains("'type'", StringComparison.Ordinal)
-            ? "a layer has a missing or unknown \"type\" (known: affine, relu, sigmoid, tanh, convolution, pooling, flatten, batchnorm, dropout, softmax-with-loss, mean-squared-error)."
-            : s + ".";
+        return (cut > 0 ? message[..cut] : message.TrimEnd('.')) + ".";
     }
 }
