@@ -31,9 +31,10 @@ public static class CommandLine
 
     public static string Version => typeof(CommandLine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
 
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false)
+    /// <param name="cancel">Stops a training run as Ctrl-C does.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, bool interactive = false, CancellationToken cancel = default)
     {
-        var terminal = new Terminal(stdout, stderr, interactive);
+        var terminal = new Terminal(stdout, stderr, interactive, cancel);
         var root = CreateRoot(terminal);
         // The words `deepgpu help [COMMAND]` and `deepgpu version` work as the options do.
         if (args is ["help", .. var rest]) args = [.. rest, "--help"];

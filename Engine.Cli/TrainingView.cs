@@ -14,10 +14,13 @@ internal sealed class TrainingView : IDisposable
     private readonly Terminal _terminal;
     private readonly bool _json;
     private readonly string _testName;
+    private readonly string _trainNote;
     private readonly IAnsiConsole? _ansi;
 
-    public TrainingView(Terminal terminal, bool json, string testName)
+    /// <param name="dropout">Whether the net has dropout, which is on while the train accuracy is scored.</param>
+    public TrainingView(Terminal terminal, bool json, string testName, bool dropout)
     {
+        _trainNote = dropout ? " (dropout on)" : "";
         _terminal = terminal;
         _json = json;
         _testName = testName;
@@ -47,7 +50,7 @@ internal sealed class TrainingView : IDisposable
             _terminal.Out.WriteLine(JsonSerializer.Serialize(m, CliJson.Options));
             return;
         }
-        var line = $"epoch {m.Epoch}/{m.Epochs}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:P2}  {_testName} acc {m.TestAccuracy:P2}  {m.ImagesPerSecond:N0} img/s  {m.Seconds:F1} s";
+        var line = $"epoch {m.Epoch}/{m.Epochs}  train loss {m.TrainLoss:F4}  train acc {m.TrainAccuracy:P2}{_trainNote}  {_testName} acc {m.TestAccuracy:P2}  {m.ImagesPerSecond:N0} img/s  {m.Seconds:F1} s";
         if (_ansi is not null) _ansi.Write(new Text("\r" + line.PadRight(TerminalWidth - 1) + "\n"));
         else _terminal.Out.WriteLine(line);
     }

@@ -13,7 +13,7 @@ internal sealed class PredictCommand : CliCommand
     private readonly Option<bool> _json = CliOptions.Flag("--json", "one JSON object per file: file, label, probability, top (or error)");
     private readonly Option<string?> _saveInput = CliOptions.Path("--save-input", "DIR", "write the 28x28 image the network saw for each file into DIR (as FILE.28x28.png)");
     private readonly Option<bool> _half = CliOptions.Flag("--half", "run with weights and activations rounded to 16-bit floats");
-    private readonly Option<string> _backend = CliOptions.Backend("cpu");
+    private readonly Option<string> _backend = CliOptions.Backend();
 
     public PredictCommand() : base("predict", "say which digit each picture shows (PNG, JPEG, BMP, GIF, TIFF, WebP)")
     {
@@ -54,7 +54,8 @@ internal sealed class PredictCommand : CliCommand
             {
                 failed++;
                 if (json) terminal.Out.WriteLine(JsonSerializer.Serialize(new { file, error = e.Message }));
-                terminal.Err.WriteLine(e.Message.Contains(Path.GetFileName(file), StringComparison.Ordinal) ? e.Message : $"{file}: {e.Message}");
+                var sentence = e.Message.Contains(Path.GetFileName(file), StringComparison.Ordinal) ? e.Message : $"{file}: {e.Message}";
+                terminal.Err.WriteLine($"deepgpu {Name}: {sentence}");
             }
         }
         return failed == 0 ? 0 : 2;

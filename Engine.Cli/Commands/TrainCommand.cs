@@ -4,6 +4,7 @@ using System.Text.Json;
 using DeepGpu.Backends;
 using DeepGpu.Data;
 using DeepGpu.Graph;
+using DeepGpu.Layers;
 using DeepGpu.Models;
 using DeepGpu.Optimizers;
 using DeepGpu.Training;
@@ -120,6 +121,13 @@ internal sealed class TrainCommand : CliCommand
         using var optimizerScope = optimizer;
         var spec = model.Spec;
         info.WriteLine($"model: {spec.Name ?? "custom"}, {model.Network.ParameterCount:N0} parameters; {optimizer}; batch {options.BatchSize}; {Words.Plural(epochs, "epoch")}");
+        // Train accuracy is the running score of the training batches, so dropout lowers it; test accuracy runs without.
+        var dropout = spec.Layers.Any(l => l is DropoutSpec { Ratio: > 0 });
+        if (dropout && !json)
+        {
+            info.WriteLine("note: train acc is scored on the training batches as they train, with dropout on; the "
+                + (data.TestIsHeldOut ? "validation" : "test") + " acc without it, so the two are not comparable.");
+        }
 
         var trainer = new Trainer(model, optimizer, options) { CompletedEpochs = completed };
         var checkpointDir = parse.GetValue(_checkpoint) ?? resume;
@@ -128,16 +136,40 @@ internal sealed class TrainCommand : CliCommand
             var trainerJson = JsonSerializer.Serialize(options, CliJson.Options);
             trainer.AfterEpoch = epoch => Checkpoint.Save(checkpointDir, model, optimizer, epoch, new Dictionary<string, string> { ["trainer"] = trainerJson });
         }
-        using var cancel = new CancellationTokenSource();
+        // A stop part-way through an epoch leaves the weights part-trained: --out gets those of the last finished epoch.
+        (float[] Parameters, float[] State)? finished = output is not null && completed > 0 ? (model.GetParameters(), model.GetState()) : null;
+        if (output is not null) trainer.EpochCompleted += _ => finished = (model.GetParameters(), model.GetState());
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(terminal.Cancel);
         ConsoleCancelEventHandler onCancel = (_, e) => { e.Cancel = true; cancel.Cancel(); };
         Console.CancelKeyPress += onCancel;
         var clock = Stopwatch.StartNew();
         try
         {
-            using var view = new TrainingView(terminal, json, data.TestIsHeldOut ? "validation" : "test");
+            using var view = new TrainingView(terminal, json, data.TestIsHeldOut ? "validation" : "test", dropout);
             trainer.Progress += view.OnProgress;
             trainer.EpochCompleted += view.OnEpoch;
             trainer.Fit(data.Train, data.Test, cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            var stop = $"cancelled in epoch {trainer.CompletedEpochs + 1} of {epochs}";
+            string kept;
+            if (output is not null && finished is var (parameters, state))
+            {
+                model.SetParameters(parameters);
+                model.SetState(state);
+                model.Save(output);
+                kept = $"saved the model after epoch {trainer.CompletedEpochs} to {output}";
+            }
+            else
+            {
+                kept = trainer.CompletedEpochs == 0 ? "nothing was saved: no epoch had finished" : "nothing was saved (--out FILE keeps the model of the finished epochs)";
+            }
+            var resumeHint = checkpointDir is null ? "; to continue a stopped run, train with --checkpoint DIR and then --resume DIR"
+                : trainer.CompletedEpochs > 0 ? $"; the checkpoint in {checkpointDir} holds epoch {trainer.CompletedEpochs}: continue with --resume {checkpointDir}"
+                : "";
+            terminal.Err.WriteLine($"deepgpu {Name}: {stop}; {kept}{resumeHint}.");
+            return 130;
         }
         finally
         {

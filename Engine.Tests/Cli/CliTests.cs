@@ -51,6 +51,16 @@ public sealed class CliTests
         Assert.Contains("epoch 1/2", r.Out);
         Assert.Contains("epoch 2/2", r.Out);
         Assert.Contains("validation accuracy", r.Out);
+        Assert.DoesNotContain("dropout on", r.Out);
+    }
+
+    [Fact]
+    public void Train_accuracy_scored_with_dropout_on_says_so()
+    {
+        var r = Run("train", "--model", "mlp", "--hidden", "20", "--dropout", "0.5", "--epochs", "1", "--backend", "cpu", "--batch", "500");
+        Assert.True(r.Code == 0, r.Err);
+        Assert.Matches(@"epoch 1/1  train loss \S+  train acc [\d.]+ ?% \(dropout on\)  validation acc ", r.Out);
+        Assert.Contains("note: train acc is scored on the training batches as they train, with dropout on", r.Out);
     }
 
     [Theory]
@@ -70,8 +80,49 @@ public sealed class CliTests
         Assert.Contains("usage: deepgpu train", r.Err);
     }
 
+    [Theory]
+    [InlineData("train --epoch 3", "deepgpu train: Unknown option --epoch. Did you mean --epochs?")]
+    [InlineData("train --model resnet", "deepgpu train: --model must be one of two-layer, mlp, simple-convnet, deep-convnet or a .json network spec file, not 'resnet'.")]
+    [InlineData("train --activation tanh", "deepgpu train: --activation applies only to --model mlp, not two-layer.")]
+    [InlineData("eval", "deepgpu eval: Give the model file to evaluate.")]
+    [InlineData("trian", "deepgpu: unknown command 'trian'. Did you mean train?")]
+    public void A_usage_mistake_is_one_sentence_and_a_pointer_to_help_before_any_work(string line, string expected)
+    {
+        var r = Run(line.Split(' '));
+        Assert.Equal(2, r.Code);
+        var lines = r.Err.TrimEnd().Split(Environment.NewLine);
+        // Not the data and backend lines, not the whole help: what is wrong, then where to look.
+        Assert.True(lines.Length == 2, r.Err);
+        Assert.Equal(expected, lines[0]);
+        Assert.StartsWith("usage: deepgpu ", lines[1]);
+        Assert.Contains("--help", lines[1]);
+        Assert.Empty(r.Out);
+    }
+
     [Fact]
-    public void Version_prints_the_version() => Assert.StartsWith("deepgpu ", Run("--version").Out);
+    public void Version_prints_the_version_and_help_lists_it()
+    {
+        Assert.StartsWith("deepgpu ", Run("--version").Out);
+        var help = Run("--help");
+        Assert.Equal(0, help.Code);
+        Assert.Contains("--version", help.Out);
+        foreach (var command in new[] { "train", "predict", "eval", "export", "filters", "experiment", "tune", "check", "bench", "devices" })
+        {
+            Assert.Contains($"  {command} ", help.Out);
+            var own = Run(command, "--help");
+            Assert.True(own.Code == 0, own.Err);
+            Assert.Contains($"deepgpu {command}", own.Out);
+        }
+    }
+
+    [Fact]
+    public void Options_come_from_a_response_file()
+    {
+        using var dir = new TempDir();
+        var rsp = Path.Combine(dir.Path, "bad.rsp");
+        File.WriteAllText(rsp, "--backend tpu\n");
+        AssertUserError(2, Run("check", "@" + rsp), "deepgpu check: --backend must be one of");
+    }
 
     [Fact]
     public void A_picture_given_as_the_model_is_one_sentence()
@@ -181,7 +232,8 @@ public sealed class CliTrainingFileTests : IDisposable
     [InlineData("""[{"type":"affine","outputs":50},{"type":"convolution","filters":3,"size":3},{"type":"softmax-with-loss"}]""", "Layer convolution1 needs an image input [C, H, W] but gets [50]")]
     [InlineData("""[{"type":"affine","outputs":5},{"type":"softmax-with-loss"}]""", "Layer softmax1 gets [5] scores but the data has 10 classes")]
     [InlineData("""[{"type":"convolution","filters":3,"size":30},{"type":"softmax-with-loss"}]""", "Layer convolution1 has a 30x30 kernel (pad 0) that does not fit its input [1x28x28]")]
-    [InlineData("""[{"type":"dense","outputs":5},{"type":"softmax-with-loss"}]""", "missing or unknown \"type\"")]
+    [InlineData("""[{"type":"affine","outputs":5},{"type":"dense","outputs":5},{"type":"softmax-with-loss"}]""", "layer 2 has \"type\": \"dense\", which is not a layer type (known: affine, relu,")]
+    [InlineData("""[{"outputs":5},{"type":"softmax-with-loss"}]""", "layer 1 has no \"type\" (known: affine,")]
     [InlineData("""[{"type":"affine","outputs":10,"colour":5},{"type":"softmax-with-loss"}]""", "'colour' is not an option")]
     [InlineData("""[{"type":"affine","outputs":10}]""", "must be a loss layer")]
     [InlineData("""not json""", "is not valid")]
@@ -199,9 +251,10 @@ public sealed class CliTrainingFileTests : IDisposable
     public void A_network_spec_file_trains()
     {
         var path = Path.Combine(_dir, "net.json");
+        // "type" need not come first.
         File.WriteAllText(path, """
             [
-              {"type": "convolution", "filters": 4, "size": 3, "pad": 1, "init": {"kind": "he"}},
+              {"filters": 4, "size": 3, "pad": 1, "init": {"kind": "he"}, "type": "convolution"},
               {"type": "relu"},
               {"type": "pooling", "size": 2, "stride": 2, "mode": "average"},
               {"type": "affine", "outputs": 10},
@@ -254,6 +307,70 @@ public sealed class CliTrainingFileTests : IDisposable
         var prediction = m.Classify(new float[784]);
         Assert.False(prediction.IsProbability);
         Assert.Contains("(score ", prediction.ToString());
+    }
+
+    /// <summary>Cancels a run when the text it is given has been written, as a person pressing Ctrl-C on seeing it.</summary>
+    private sealed class CancelOnText(string text, CancellationTokenSource cancel) : StringWriter
+    {
+        public override void Write(char value)
+        {
+            base.Write(value);
+            Check();
+        }
+
+        public override void Write(string? value)
+        {
+            base.Write(value);
+            Check();
+        }
+
+        public override void Write(char[] buffer, int index, int count)
+        {
+            base.Write(buffer, index, count);
+            Check();
+        }
+
+        private void Check()
+        {
+            if (ToString().Contains(text, StringComparison.Ordinal)) cancel.Cancel();
+        }
+    }
+
+    [Fact]
+    public void Ctrl_c_during_train_out_saves_the_model_of_the_finished_epochs_and_says_how_to_resume()
+    {
+        string[] train = ["train", "--epochs", "3", "--backend", "cpu", "--batch", "500"];
+        var oneEpoch = Path.Combine(_dir, "one.safetensors");
+        var whole = CliTests.Run([.. train[..2], "1", .. train[3..], "--out", oneEpoch]);
+        Assert.True(whole.Code == 0, whole.Err);
+
+        // The progress line of epoch 2 is drawn part-way through it: the live weights are then past epoch 1.
+        var stopped = Path.Combine(_dir, "stopped.safetensors");
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stderr = new StringWriter();
+            var code = CommandLine.Run([.. train, "--out", stopped], new CancelOnText("epoch 2 ", cancel), stderr, interactive: true, cancel.Token);
+            Assert.Equal(130, code);
+            Assert.Contains($"deepgpu train: cancelled in epoch 2 of 3; saved the model after epoch 1 to {stopped}; to continue a stopped run, train with --checkpoint DIR and then --resume DIR.", stderr.ToString());
+        }
+        using var backend = new DeepGpu.Backends.Cpu.CpuBackend();
+        using (var expected = DeepGpu.Models.Model.Load(oneEpoch, backend))
+        using (var saved = DeepGpu.Models.Model.Load(stopped, backend))
+        {
+            Assert.Equal(expected.GetParameters(), saved.GetParameters());
+            Assert.Single(saved.History);
+        }
+
+        // Stopped before any epoch finished: nothing is written, and the message says so.
+        var nothing = Path.Combine(_dir, "nothing.safetensors");
+        using (var cancel = new CancellationTokenSource())
+        {
+            var stderr = new StringWriter();
+            var code = CommandLine.Run([.. train, "--out", nothing, "--checkpoint", Path.Combine(_dir, "ckpt")], new CancelOnText("epoch 1 ", cancel), stderr, interactive: true, cancel.Token);
+            Assert.Equal(130, code);
+            Assert.Contains("deepgpu train: cancelled in epoch 1 of 3; nothing was saved: no epoch had finished.", stderr.ToString());
+        }
+        Assert.False(File.Exists(nothing));
     }
 
     [Fact]

@@ -121,8 +121,11 @@ public sealed class PictureRecognitionTests(TrainedDigitModel trained) : IClassF
         Assert.Equal(2, text.Code);
         Assert.Matches($@"first\.png: {trained.Validation.Labels[0]} \(\d+\.\d%\), \d \(\d+\.\d%\), \d \(\d+\.\d%\)", text.Out);
         Assert.Contains("blank.png: no digit found", text.Out);
-        Assert.Contains("broken.png", text.Err);
+        // Each file's error carries the command's prefix, as every other error does.
+        Assert.Matches(@"(?m)^deepgpu predict: .*broken\.png", text.Err);
         Assert.DoesNotContain("   at ", text.Err);
+        // Like every other command, predict picks its backend by --backend auto unless told, and says which.
+        Assert.Contains("backend: ", text.Err);
         Assert.True(File.Exists(System.IO.Path.Combine(saveDir, "first.png.28x28.png")));
 
         var json = CliTests.Run("predict", trained.Path, good, blank, bad, "--json");
