@@ -14,7 +14,10 @@ namespace DeepGpu.Cli;
 /// </summary>
 public static class CommandLine
 {
-    /// <summary>Every command, in the order --help lists them.</summary>
+    /// <summary>
+    /// Every command, in the order --help lists them. A new command is a <see cref="CliCommand"/> in Commands/
+    /// (its options as fields, its work in Run) added to this list; parsing, help and errors come with it.
+    /// </summary>
     private static CliCommand[] CreateCommands() =>
     [
         new TrainCommand(),

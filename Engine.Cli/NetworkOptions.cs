@@ -83,7 +83,9 @@ internal sealed class NetworkOptions
                     "tanh" => Backends.Activation.Tanh,
                     _ => Backends.Activation.Relu,
                 };
-                return Networks.Mlp(parse.GetValue(Hidden) ?? [100, 100], activation, parse.GetValue(Init), parse.GetValue(BatchNorm),
+                // An absent list option parses as an empty list, which would be an mlp with no hidden layer.
+                var hidden = parse.GetResult(Hidden) is { Implicit: false } ? parse.GetValue(Hidden)! : [100, 100];
+                return Networks.Mlp(hidden, activation, parse.GetValue(Init), parse.GetValue(BatchNorm),
                     parse.GetValue(Dropout), classes, input);
         }
         if (!File.Exists(model)) throw new DeepGpuException($"Network spec file {model} does not exist.");

@@ -55,6 +55,15 @@ public sealed class CliTests
     }
 
     [Fact]
+    public void Mlp_without_hidden_has_the_default_two_hidden_layers_of_100()
+    {
+        var r = Run("train", "--model", "mlp", "--epochs", "1", "--backend", "cpu", "--batch", "1000", "--json");
+        Assert.True(r.Code == 0, r.Err);
+        // 784x100 + 100, 100x100 + 100, 100x10 + 10
+        Assert.Contains("model: mlp, 89,610 parameters", r.Err);
+    }
+
+    [Fact]
     public void Train_accuracy_scored_with_dropout_on_says_so()
     {
         var r = Run("train", "--model", "mlp", "--hidden", "20", "--dropout", "0.5", "--epochs", "1", "--backend", "cpu", "--batch", "500");
