@@ -30,6 +30,7 @@ public static class CommandLine
         new TuneCommand(),
         new EvalCommand(),
         new FiltersCommand(),
+        new TrainDefaultCommand(),
     ];
 
     public static string Version => typeof(CommandLine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";

@@ -28,7 +28,20 @@ public sealed partial class Model
     /// </summary>
     public void Save(string path) => TensorFile.Write(path, Metadata(), Tensors());
 
-    internal Dictionary<string, string> Metadata() => new()
+    /// <summary>
+    /// Where the model came from, saved with it as the metadata entry "provenance" (a JSON object of strings): for
+    /// the default model the recipe, the training data, its accuracy on the official test set and the date.
+    /// </summary>
+    public Dictionary<string, string> Provenance { get; } = [];
+
+    internal Dictionary<string, string> Metadata()
+    {
+        var metadata = FormatMetadata();
+        if (Provenance.Count > 0) metadata["provenance"] = JsonSerializer.Serialize(Provenance);
+        return metadata;
+    }
+
+    private Dictionary<string, string> FormatMetadata() => new()
     {
         ["format"] = FormatName,
         ["formatVersion"] = FormatVersion.ToString(CultureInfo.InvariantCulture),
@@ -54,10 +67,13 @@ public sealed partial class Model
         return FromFile(path, metadata, tensors, backend);
     }
 
-    internal static (Dictionary<string, string> Metadata, Dictionary<string, TensorFile.Tensor> Tensors) ReadChecked(string path)
+    internal static (Dictionary<string, string> Metadata, Dictionary<string, TensorFile.Tensor> Tensors) ReadChecked(string path) =>
+        Checked(Path.GetFileName(path), TensorFile.Read(path));
+
+    private static (Dictionary<string, string> Metadata, Dictionary<string, TensorFile.Tensor> Tensors) Checked(string name,
+        (Dictionary<string, string> Metadata, Dictionary<string, TensorFile.Tensor> Tensors) file)
     {
-        var name = Path.GetFileName(path);
-        var (metadata, tensors) = TensorFile.Read(path);
+        var (metadata, tensors) = file;
         if (metadata.GetValueOrDefault("format") != FormatName)
         {
             throw new DeepGpuException($"{name} is not a DeepGpu model file: it has no DeepGpu metadata (a safetensors file from another tool?).");
@@ -90,7 +106,23 @@ public sealed partial class Model
         var model = FromValues(spec, backend, p, s);
         if (metadata.TryGetValue("labels", out var labels)) model.ClassLabels = JsonSerializer.Deserialize<string[]>(labels) ?? [];
         if (metadata.TryGetValue("history", out var history)) model.History.AddRange(JsonSerializer.Deserialize<List<EpochMetrics>>(history) ?? []);
+        if (metadata.TryGetValue("provenance", out var provenance))
+        {
+            foreach (var (key, value) in ReadProvenance(name, provenance)) model.Provenance[key] = value;
+        }
         return model;
+
+        static Dictionary<string, string> ReadProvenance(string name, string json)
+        {
+            try
+            {
+                return JsonSerializer.Deserialize<Dictionary<string, string>>(json) ?? [];
+            }
+            catch (JsonException)
+            {
+                throw new DeepGpuException($"{name} is damaged: its provenance entry is not a JSON object of strings.");
+            }
+        }
 
         void Fill(IReadOnlyList<TensorSlot> slots, string prefix, float[] into)
         {

@@ -66,6 +66,12 @@ internal static class TensorFile
         {
             throw new DeepGpuException($"Model file {path} cannot be read: {e.Message}");
         }
+        return Parse(bytes, name);
+    }
+
+    /// <summary>Reads a file already in memory (an embedded resource); <paramref name="name"/> names it in messages.</summary>
+    public static (Dictionary<string, string> Metadata, Dictionary<string, Tensor> Tensors) Parse(byte[] bytes, string name)
+    {
         if (bytes.Length < 8) throw new DeepGpuException($"{name} is not a DeepGpu model file: it is only {bytes.Length} bytes long.");
         var headerLength = BinaryPrimitives.ReadUInt64LittleEndian(bytes);
         if (headerLength > MaxHeaderBytes)
