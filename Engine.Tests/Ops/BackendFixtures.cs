@@ -1,4 +1,5 @@
 using DeepGpu.Backends;
+using DeepGpu.Backends.Ilgpu;
 
 namespace DeepGpu.Tests.Ops;
 
@@ -7,7 +8,9 @@ public abstract class BackendFixture : IDisposable
 {
     private readonly Lazy<Backend> backend;
 
-    protected BackendFixture(string name) => backend = new Lazy<Backend>(() => BackendFactory.Create(name));
+    protected BackendFixture(string name) : this(() => BackendFactory.Create(name)) { }
+
+    protected BackendFixture(Func<Backend> create) => backend = new Lazy<Backend>(create);
 
     public Backend Backend => backend.Value;
 
@@ -19,6 +22,7 @@ public abstract class BackendFixture : IDisposable
 }
 
 public sealed class CpuFixture() : BackendFixture("cpu");
-public sealed class IlgpuCpuFixture() : BackendFixture("ilgpu-cpu");
+/// <summary>The simulator with ILGPU's assertions on; an out-of-bounds index is recorded by <see cref="TestSupport.KernelAssertions"/>.</summary>
+public sealed class IlgpuCpuFixture() : BackendFixture(() => new IlgpuBackend("ilgpu-cpu", IlgpuGemm.Auto, gpuShapedCpu: false, assertions: true));
 public sealed class CudaFixture() : BackendFixture("cuda");
 public sealed class OpenClFixture() : BackendFixture("opencl");

@@ -26,6 +26,8 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
     {
         foreach (var d in owned) d.Dispose();
         GC.SuppressFinalize(this);
+        // An out-of-bounds index in a kernel on the simulator fails the test that ran it.
+        KernelAssertions.ThrowIfAny();
     }
 
     // ---- plumbing -----------------------------------------------------------------------------------

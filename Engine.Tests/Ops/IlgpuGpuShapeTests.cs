@@ -1,5 +1,6 @@
 using DeepGpu.Backends;
 using DeepGpu.Backends.Ilgpu;
+using DeepGpu.Tests.TestSupport;
 using Xunit;
 
 namespace DeepGpu.Tests.Ops;
@@ -7,8 +8,8 @@ namespace DeepGpu.Tests.Ops;
 /// <summary>Shares one GPU-shaped ILGPU CPU backend (16x16 tiles, 256-thread groups) across its tests.</summary>
 public sealed class GpuShapedCpuFixture : IDisposable
 {
-    public IlgpuBackend Tiled { get; } = new("ilgpu-cpu", IlgpuGemm.Tiled, gpuShapedCpu: true);
-    public IlgpuBackend Register { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true);
+    public IlgpuBackend Tiled { get; } = new("ilgpu-cpu", IlgpuGemm.Tiled, gpuShapedCpu: true, assertions: true);
+    public IlgpuBackend Register { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true, assertions: true);
 
     public void Dispose()
     {
@@ -22,8 +23,11 @@ public sealed class GpuShapedCpuFixture : IDisposable
 /// run on ILGPU's CPU accelerator simulating a 1024-thread-per-group device: the exact kernels CUDA runs,
 /// checked without a GPU. Shapes stay small because every barrier of a 256-thread group is slow there.
 /// </summary>
-public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixture<GpuShapedCpuFixture>
+public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixture<GpuShapedCpuFixture>, IDisposable
 {
+    /// <summary>An out-of-bounds index in a kernel fails the test that ran it.</summary>
+    public void Dispose() => KernelAssertions.ThrowIfAny();
+
     private static float[] Random(int length, int seed)
     {
         var r = new Random(seed);

@@ -69,37 +69,41 @@ public sealed class KernelCompileTests
         Assert.Contains(Kernels(), m => Describe(m) == "GemmKernels.Register<Tile16>");
     }
 
-    [Theory]
-    [MemberData(nameof(KernelNames))]
-    public void CompilesToPtx(string kernel)
+    /// <summary>The PTX of one kernel (sm_80, PTX ISA 8.8: what an H100 or H200 gets from ILGPU 1.5.3).</summary>
+    public static string Ptx(string kernel)
     {
         using var context = Context.Create(b => b.EnableAlgorithms());
         var architecture = CudaArchitecture.SM_80;
         using var backend = new PTXBackend(context, new CudaCapabilityContext(architecture), architecture, CudaInstructionSet.ISA_88, null);
-        var entry = EntryPoint(Find(kernel));
-        var specialization = KernelSpecialization.Empty;
-        var compiled = Assert.IsType<PTXCompiledKernel>(backend.Compile(entry, specialization));
-        Assert.Contains(".entry", compiled.PTXAssembly);
-        if (entry.IndexType != IndexType.Index1D)
+        return Assert.IsType<PTXCompiledKernel>(backend.Compile(EntryPoint(Find(kernel)), KernelSpecialization.Empty)).PTXAssembly;
+    }
+
+    /// <summary>The OpenCL C 2.0 source of one kernel, for a device without fp64, subgroups or 64-bit atomics.</summary>
+    public static string OpenClC(string kernel)
+    {
+        using var context = Context.Create(b => b.EnableAlgorithms());
+        var capabilities = new CLCapabilityContext(false, false, false, false, false);
+        using var backend = new CLBackend(context, capabilities, CLDeviceVendor.Other, CLCVersion.CL20);
+        return Assert.IsType<CLCompiledKernel>(backend.Compile(EntryPoint(Find(kernel)), KernelSpecialization.Empty)).Source;
+    }
+
+    [Theory]
+    [MemberData(nameof(KernelNames))]
+    public void CompilesToPtx(string kernel)
+    {
+        var ptx = Ptx(kernel);
+        Assert.Contains(".entry", ptx);
+        if (EntryPoint(Find(kernel)).IndexType != IndexType.Index1D)
         {
             // The explicitly grouped kernels are the shared-memory ones: tiles and group sums with barriers.
-            Assert.Contains(".shared", compiled.PTXAssembly);
-            Assert.Contains("bar.sync", compiled.PTXAssembly);
+            Assert.Contains(".shared", ptx);
+            Assert.Contains("bar.sync", ptx);
         }
     }
 
     [Theory]
     [MemberData(nameof(KernelNames))]
-    public void CompilesToOpenClC(string kernel)
-    {
-        using var context = Context.Create(b => b.EnableAlgorithms());
-        var capabilities = new CLCapabilityContext(false, false, false, false, false);
-        using var backend = new CLBackend(context, capabilities, CLDeviceVendor.Other, CLCVersion.CL20);
-        var entry = EntryPoint(Find(kernel));
-        var specialization = KernelSpecialization.Empty;
-        var compiled = Assert.IsType<CLCompiledKernel>(backend.Compile(entry, specialization));
-        Assert.Contains("kernel", compiled.Source);
-    }
+    public void CompilesToOpenClC(string kernel) => Assert.Contains("kernel", OpenClC(kernel));
 
     [Fact]
     public void CounterRngUniformIsTheTop24BitsOverTwoTo24()

@@ -48,13 +48,19 @@ public sealed partial class IlgpuBackend : Backend
     /// <summary>
     /// With <paramref name="gpuShapedCpu"/>, "ilgpu-cpu" simulates a GPU-sized device (up to 1024 threads per
     /// group) and loads the GPU configurations (16x16 tiles, 256-thread groups), so tests can run the exact
-    /// kernels CUDA runs on a machine without a GPU. Slow: for small shapes only.
+    /// kernels CUDA runs on a machine without a GPU. Slow: for small shapes only. <paramref name="assertions"/>
+    /// builds the context with ILGPU's assertions on (kernels keep their Debug.Assert checks).
     /// </summary>
-    internal IlgpuBackend(string name, IlgpuGemm gemm, bool gpuShapedCpu)
+    /// <remarks>
+    /// On the CPU simulator a kernel runs as .NET code, so ILGPU's array views check every index with
+    /// Trace.Assert whatever the context says; an out-of-bounds index fails the assertion (which, with .NET's
+    /// default listener, ends the process). GPU code has no such checks.
+    /// </remarks>
+    internal IlgpuBackend(string name, IlgpuGemm gemm, bool gpuShapedCpu, bool assertions = false)
     {
         NativeLibraries.Register();
         Name = name;
-        (context, var device) = OpenDevice(name, gpuShapedCpu);
+        (context, var device) = OpenDevice(name, gpuShapedCpu, assertions);
         try
         {
             accelerator = device.CreateAccelerator(context);
@@ -107,7 +113,7 @@ public sealed partial class IlgpuBackend : Backend
     /// <summary>The ILGPU accelerator, for diagnostics and benchmarks.</summary>
     public Accelerator Accelerator => accelerator;
 
-    private static (Context, Device) OpenDevice(string name, bool gpuShapedCpu)
+    private static (Context, Device) OpenDevice(string name, bool gpuShapedCpu, bool assertions)
     {
         Context? ctx = null;
         try
@@ -132,7 +138,11 @@ public sealed partial class IlgpuBackend : Backend
                     }
                     return (ctx, devices[0]);
                 case "ilgpu-cpu":
-                    ctx = Context.Create(b => b.CPU(gpuShapedCpu ? CPUDevice.Nvidia : CPUDevice.Default).EnableAlgorithms());
+                    ctx = Context.Create(b =>
+                    {
+                        b.CPU(gpuShapedCpu ? CPUDevice.Nvidia : CPUDevice.Default).EnableAlgorithms();
+                        if (assertions) b.Assertions();
+                    });
                     return (ctx, ctx.GetCPUDevice(0));
                 default:
                     throw new DeepGpuException($"Unknown ILGPU backend '{name}': use cuda, opencl or ilgpu-cpu.");
