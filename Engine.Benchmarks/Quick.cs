@@ -6,11 +6,11 @@ namespace DeepGpu.Benchmarks;
 
 /// <summary>
 /// A Stopwatch harness for quick numbers without BenchmarkDotNet's minutes of runs:
-/// <c>dotnet run -c Release --project Engine.Benchmarks -- quick WHAT</c>, WHAT being clock (the core clock and
-/// peak), gemm (per tier and transpose case), small (the book's dense GEMMs), conv (each convolution, direct vs
+/// <c>dotnet run -c Release --project Engine.Benchmarks -- quick WHAT</c>, WHAT being machine (caches, blocking and the
+/// measured FMA peak per tier), blocking (GEMM blockings side by side), gemm (per tier and transpose case), small (the book's dense GEMMs), conv (each convolution, direct vs
 /// im2col, per tier; then pooling), parts (the convolutions' GEMM shapes), kernels (single-core micro-kernels),
 /// stepparts (simple-convnet's forward, backward and update apart), step (training steps; DEEPGPU_PROFILE=1
-/// adds per-layer times) or all (clock, gemm, small, conv, step).
+/// adds per-layer times) or all (machine, gemm, small, conv, step).
 /// </summary>
 internal static class Quick
 {
@@ -18,7 +18,8 @@ internal static class Quick
     {
         var what = args.Length > 0 ? args[0] : "all";
         Console.WriteLine($"{Environment.ProcessorCount} threads; best tier {CpuTiers.Best}");
-        if (what is "clock" or "all") Clock();
+        if (what is "machine" or "all") Machine();
+        if (what is "blocking") Blocking();
         if (what is "gemm" or "all") Gemm();
         if (what is "small" or "all") Small();
         if (what is "conv" or "all") Conv();
@@ -63,35 +64,65 @@ internal static class Quick
         }
     }
 
-    // The core clock under load, from a chain of dependent 1-cycle adds (4 per iteration, so the loop's own
-    // counter and branch run beside them): the peak the GEMM is measured against.
-    private static void Clock()
+    // What the GEMM is measured against: the caches it blocks for and the FMA peak per tier, measured.
+    private static void Machine()
     {
-        static long Chain(long n)
+        Console.WriteLine($"caches: {CpuCaches.Machine}");
+        foreach (var tier in Enum.GetValues<CpuTier>().Where(CpuTiers.IsSupported).Reverse())
         {
-            long x = 0;
-            for (long i = 0; i < n; i++)
+            Console.WriteLine($"blocking {tier,-9}: {Sgemm.BlockingFor(CpuCaches.Machine, tier)}");
+        }
+        foreach (var peak in FmaPeak.MeasureAll(0.1)) Console.WriteLine($"fma peak {peak}");
+    }
+
+    // Blockings side by side, alternating rounds so drift on a shared machine hits each alike: the derived one, and
+    // each of KC, MC and NC halved and doubled.
+    private static void Blocking()
+    {
+        var derived = Sgemm.BlockingFor(CpuCaches.Machine, CpuTiers.Best);
+        var variants = new List<GemmBlocking> { derived };
+        foreach (var f in new[] { 0.5, 2 })
+        {
+            variants.Add(derived with { KC = (int)(derived.KC * f) });
+            variants.Add(derived with { MC = (int)(derived.MC * f) });
+            variants.Add(derived with { NC = (int)(derived.NC * f) });
+        }
+        var extra = Environment.GetEnvironmentVariable("DEEPGPU_BLOCKING"); // more, as "KC,MC,NC;KC,MC,NC"
+        foreach (var v in (extra ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var p = v.Split(',').Select(int.Parse).ToArray();
+            variants.Add(new GemmBlocking(p[0], p[1], p[2]));
+        }
+        var rates = variants.Distinct().ToDictionary(v => v, _ => new List<double>());
+        for (var round = 0; round < 3; round++)
+        {
+            foreach (var v in rates.Keys) rates[v].Add(GflopsWith(v, 1024));
+        }
+        foreach (var (v, r) in rates) Console.WriteLine($"blocking {v}{(v == derived ? " (derived)" : "")}: n=1024 {string.Join(" ", r.Select(x => $"{x,6:F1}"))} GFLOP/s");
+    }
+
+    // Best of five timed batches of n×n×n GEMMs with a given blocking on the best tier, all workers.
+    private static unsafe double GflopsWith(GemmBlocking blocking, int n)
+    {
+        var a = GC.AllocateUninitializedArray<float>(n * n, pinned: true);
+        var c = GC.AllocateUninitializedArray<float>(n * n, pinned: true);
+        for (var i = 0; i < a.Length; i++) a[i] = (i % 17) * 0.01f;
+        fixed (float* pa = a, pc = c)
+        {
+            var pa0 = pa;
+            var pc0 = pc;
+            void Once() => Sgemm.Run(CpuTiers.Best, blocking, false, false, n, n, n, 1f, pa0, n, pa0, n, 0f, pc0, n, parallel: true);
+            Once();
+            var reps = Math.Max(3, (int)(2e9 / (2.0 * n * n * n)));
+            var best = double.MaxValue;
+            for (var trial = 0; trial < 5; trial++)
             {
-                x += i;
-                x ^= 3;
-                x += 7;
-                x ^= i;
+                var sw = Stopwatch.StartNew();
+                for (var r = 0; r < reps; r++) Once();
+                best = Math.Min(best, sw.Elapsed.TotalSeconds / reps);
             }
-            return x;
+            return 2.0 * n * n * n / best / 1e9;
         }
-        Chain(1_000_000);
-        var best = double.MaxValue;
-        const long iterations = 200_000_000;
-        for (var trial = 0; trial < 5; trial++)
-        {
-            var sw = Stopwatch.StartNew();
-            var sink = Chain(iterations);
-            best = Math.Min(best, sw.Elapsed.TotalSeconds);
-            if (sink == 42) Console.Write("");
-        }
-        var ghz = 4.0 * iterations / best / 1e9;
-        var peak = Environment.ProcessorCount * ghz * 2 * 16 * 2;
-        Console.WriteLine($"clock ≈ {ghz:F2} GHz (dependent adds); fp32 peak {Environment.ProcessorCount} cores × {ghz:F2} GHz × 2 FMA × 16 lanes × 2 = {peak:F0} GFLOP/s");
     }
 
     private static void Small()

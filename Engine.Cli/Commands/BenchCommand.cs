@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using DeepGpu.Backends;
+using DeepGpu.Backends.Cpu;
 using DeepGpu.Diagnostics;
 using DeepGpu.Models;
 
@@ -36,8 +37,9 @@ internal sealed class BenchCommand : CliCommand
 
     public override string Details => """
         figures: GEMM GFLOP/s at n = 256, 512, 1024; ms per training step at batch 100 for two-layer,
-        mlp 5x100 (SGD), simple-convnet and deep-convnet (Adam); inference images/s at batch 1000.
-        Each is the median of repeated runs after a warm-up, with the device synchronised.
+        mlp 5x100 (SGD), simple-convnet and deep-convnet (Adam); simple-convnet inference images/s at batch 1000
+        and its latency at batch 1 (ms); on the cpu backend first the measured FP32 FMA peak per vector tier, on one
+        core and on all. Each is the median of repeated runs after a warm-up, with the device synchronised.
 
         """;
 
@@ -60,6 +62,15 @@ internal sealed class BenchCommand : CliCommand
                 if (json) terminal.Out.WriteLine(ToJson(f));
                 else terminal.Err.WriteLine($"  {f.Kind,-6} {f.Subject,-16} {Format(f)}");
             }
+            if (backend is CpuBackend)
+            {
+                foreach (var line in CpuMachine.Describe(null)) terminal.Err.WriteLine($"  {line}");
+                foreach (var peak in FmaPeak.MeasureAll())
+                {
+                    Report(new BenchFigure(backend.Name, "peak", peak.Tier.ToString(), 1, peak.OneCore, "GFLOP/s"));
+                    Report(new BenchFigure(backend.Name, "peak", peak.Tier.ToString(), peak.Cores, peak.AllCores, "GFLOP/s"));
+                }
+            }
             var simulator = backend.Name == "ilgpu-cpu";
             if (simulator) terminal.Err.WriteLine("  ilgpu-cpu is a debugging simulator: small figures only (GEMM 32 to 128, the two-layer net).");
             foreach (var n in simulator ? [32, 64, 128] : new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n));
@@ -68,7 +79,9 @@ internal sealed class BenchCommand : CliCommand
                 using var o = optimizer();
                 Report(QuickBench.TrainStep(backend, spec, o));
             }
-            Report(simulator ? QuickBench.Infer(backend, Networks.TwoLayer(), batch: 100) : QuickBench.Infer(backend, Networks.SimpleConvNet()));
+            var inferred = simulator ? Networks.TwoLayer() : Networks.SimpleConvNet();
+            Report(QuickBench.Infer(backend, inferred, batch: simulator ? 100 : 1000));
+            Report(QuickBench.Latency(backend, inferred));
         }
         if (!json) PrintTable(terminal.Out, figures, names);
         return 0;
@@ -78,6 +91,8 @@ internal sealed class BenchCommand : CliCommand
     {
         "gemm" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, n = f.Size, gflops = Significant(f.Value) }),
         "train" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerStep = Significant(f.Value) }),
+        "latency" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerBatch = Significant(f.Value) }),
+        "peak" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, tier = f.Subject, cores = f.Size, gflops = Significant(f.Value) }),
         _ => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, imagesPerSecond = Significant(f.Value) }),
     };
 
@@ -99,6 +114,8 @@ internal sealed class BenchCommand : CliCommand
             {
                 "gemm" => $"GEMM n={size} (GFLOP/s)",
                 "train" => $"train {subject} b{size} (ms/step)",
+                "latency" => $"infer {subject} b{size} latency (ms)",
+                "peak" => $"FMA peak {subject}, {size} core{(size == 1 ? "" : "s")} (GFLOP/s)",
                 _ => $"infer {subject} b{size} (img/s)",
             };
             var cells = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))

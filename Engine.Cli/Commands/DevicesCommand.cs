@@ -1,11 +1,18 @@
 using System.CommandLine;
 using DeepGpu.Backends;
+using DeepGpu.Backends.Cpu;
 
 namespace DeepGpu.Cli.Commands;
 
-/// <summary>deepgpu devices: every device found, which one auto would use, and why any was rejected.</summary>
+/// <summary>deepgpu devices: every device found, which one auto would use, why any was rejected, and the processor's measured peak.</summary>
 internal sealed class DevicesCommand() : CliCommand("devices", "list the devices found and which one --backend auto would use")
 {
+    public override string Details => """
+        Also describes the processor: its caches, the SIMD tier and GEMM blocking the cpu backend uses, and the
+        FP32 FMA peak of each vector tier, measured on one core and on all (about a second).
+
+        """;
+
     public override int Run(ParseResult parse, Terminal terminal)
     {
         var reports = BackendFactory.Probe();
@@ -14,6 +21,7 @@ internal sealed class DevicesCommand() : CliCommand("devices", "list the devices
         {
             terminal.Out.WriteLine($"{r.Backend,-10} {Truncate(r.Name, 44),-44} {(r.Accepted ? "usable" : "rejected: " + r.Reason)}");
         }
+        foreach (var line in CpuMachine.Describe(FmaPeak.MeasureAll())) terminal.Out.WriteLine(line);
         var (picked, why) = BackendFactory.ChooseAuto();
         terminal.Out.WriteLine($"auto: {picked}, because {why}");
         return 0;

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DeepGpu.Backends.Cpu;
 using DeepGpu.Cli;
 using DeepGpu.Tests.TestSupport;
 
@@ -172,6 +173,8 @@ public sealed class CliTests
         Assert.Equal(0, r.Code);
         Assert.Contains("cpu", r.Out);
         Assert.Contains("auto:", r.Out);
+        Assert.Contains("cpu caches: L1d", r.Out);
+        if (CpuTiers.Best != CpuTier.Scalar) Assert.Contains($"cpu FP32 FMA peak, {CpuTiers.Best}", r.Out);
     }
 
     [Fact]
@@ -188,6 +191,12 @@ public sealed class CliTests
         var infer = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "infer");
         Assert.Equal(1000, infer.GetProperty("batch").GetInt32());
         Assert.True(infer.GetProperty("imagesPerSecond").GetDouble() > 0);
+        var latency = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "latency");
+        Assert.Equal(1, latency.GetProperty("batch").GetInt32());
+        Assert.True(latency.GetProperty("msPerBatch").GetDouble() > 0);
+        var peaks = lines.Where(l => l.GetProperty("kind").GetString() == "peak").ToList();
+        if (CpuTiers.Best != CpuTier.Scalar) Assert.Contains(peaks, p => p.GetProperty("tier").GetString() == CpuTiers.Best.ToString() && p.GetProperty("cores").GetInt32() == 1);
+        Assert.All(peaks, p => Assert.True(p.GetProperty("gflops").GetDouble() > 0, p.ToString()));
     }
 
     [Fact]

@@ -6,7 +6,7 @@ namespace DeepGpu.Tests.Cpu;
 /// <summary>The blocked SGEMM of every tier against a double-accumulating scalar reference.</summary>
 public class GemmTests
 {
-    // Sizes around the tiles (MR, NR), the blocks (MC = 128.., KC = 256) and 1; (257, 33, 257) and larger
+    // Sizes around the tiles (MR, NR), the blocks (MC, KC from the caches: 256 on common L1s) and 1; (257, 33, 257) and larger
     // take the multi-threaded path, split by rows or by columns.
     public static TheoryData<int, int, int> Shapes => new()
     {
@@ -79,7 +79,24 @@ public class GemmTests
         }
     }
 
-    private static void Check(CpuTier tier, bool ta, bool tb, int m, int n, int k, float alpha, float beta, int seed)
+    // Blockings far smaller than any machine's, not in whole tiles, so every block edge is crossed many times.
+    public static TheoryData<int, int, int> SmallBlockings => new() { { 64, 20, 40 }, { 16, 7, 1 }, { 48, 1, 100 } };
+
+    [Theory, MemberData(nameof(SmallBlockings))]
+    public void AnyBlockingGivesTheProduct(int kc, int mc, int nc)
+    {
+        foreach (var tier in Enum.GetValues<CpuTier>().Where(CpuTiers.IsSupported))
+        {
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                Check(tier, ta, tb, 37, 45, 130, 1f, 0f, seed: 3, new GemmBlocking(kc, mc, nc));
+                Check(tier, ta, tb, 130, 70, 200, 0.5f, 2f, seed: 4, new GemmBlocking(kc, mc, nc));
+            }
+        }
+    }
+
+    private static unsafe void Check(CpuTier tier, bool ta, bool tb, int m, int n, int k, float alpha, float beta, int seed,
+        GemmBlocking? blocking = null)
     {
         using var backend = new CpuBackend(tier);
         var rng = new Random(seed);
@@ -97,8 +114,21 @@ public class GemmTests
         backend.Upload<float>(a, av);
         backend.Upload<float>(b, bv);
         backend.Upload<float>(c0, cv);
-        backend.Gemm(ta, tb, m, n, k, alpha, av, bv, beta, cv);
-        var c = Download(backend, cb);
+        float[] c;
+        if (blocking is { } given)
+        {
+            // Straight into the GEMM with this blocking, on host copies laid out like the views.
+            c = Download(backend, cb);
+            fixed (float* pa = a, pb = b, pc = c)
+            {
+                Sgemm.Run(tier, given, ta, tb, m, n, k, alpha, pa, ta ? m : k, pb, tb ? k : n, beta, pc + 1, n, parallel: true);
+            }
+        }
+        else
+        {
+            backend.Gemm(ta, tb, m, n, k, alpha, av, bv, beta, cv);
+            c = Download(backend, cb);
+        }
         Assert.True(float.IsNaN(c[0]) || c[0] == 0f);
         Assert.Equal(0f, c[m * n + 1]);
         for (var i = 0; i < m; i++)

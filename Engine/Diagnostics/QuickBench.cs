@@ -8,9 +8,10 @@ using DeepGpu.Optimizers;
 namespace DeepGpu.Diagnostics;
 
 /// <summary>One measured figure of <see cref="QuickBench"/>.</summary>
-/// <param name="Kind">gemm, train or infer.</param>
-/// <param name="Subject">The GEMM size or the network's name.</param>
-/// <param name="Value">GFLOP/s, ms per step, or images per second.</param>
+/// <param name="Kind">gemm, train, infer, latency (batch-1 inference) or peak (FMA throughput of a vector tier).</param>
+/// <param name="Subject">The GEMM size, the network's name, or the tier.</param>
+/// <param name="Size">The GEMM's n, the batch, or the cores a peak ran on.</param>
+/// <param name="Value">GFLOP/s, ms per step, images per second, or ms per batch.</param>
 /// <param name="Unit">The unit of <paramref name="Value"/>.</param>
 public sealed record BenchFigure(string Backend, string Kind, string Subject, int Size, double Value, string Unit);
 
@@ -126,6 +127,16 @@ public static class QuickBench
         FillRandomBatch(backend, plan, spec.Classes);
         var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats);
         return new BenchFigure(backend.Name, "infer", spec.Name ?? "custom", batch, batch / seconds, "images/s");
+    }
+
+    /// <summary>Milliseconds of one inference (probabilities out) at batch 1: what an application answering one request waits.</summary>
+    public static BenchFigure Latency(Backend backend, NetworkSpec spec, int repeats = 101)
+    {
+        using var model = Model.Create(spec, backend, 1);
+        var plan = model.GetPlan(1, withLabels: false);
+        FillRandomBatch(backend, plan, spec.Classes);
+        var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats);
+        return new BenchFigure(backend.Name, "latency", spec.Name ?? "custom", 1, seconds * 1000, "ms");
     }
 
     /// <summary>Random inputs in [0, 1) and labels cycling through the classes: what every timed step runs on.</summary>

@@ -1,6 +1,7 @@
 // Sgemm: C = alpha·op(A)·op(B) + beta·C, row-major, any strides, in the Goto/BLIS shape:
 //   for each NC-column block of B, each KC-deep slice: pack B into NR-wide panels (L3/L2),
 //   for each MC-row block of A: pack A into MR-tall panels (L2), then sweep MR×NR register tiles (L1).
+// KC, MC and NC come from this machine's cache sizes (GemmBlocking), not from constants tuned for one CPU.
 // Packing absorbs the four transpose cases, so one micro-kernel per tier serves them all; panels are
 // zero-padded so edge tiles run the same kernel into a scratch tile. Packing buffers are per thread and
 // reused. Large products split C across the worker pool by columns (or rows when C is tall).
@@ -11,11 +12,8 @@ namespace DeepGpu.Backends.Cpu;
 
 internal static unsafe partial class Sgemm
 {
-    private const int KC = 256;
-    private const int NC = 4096;
     private const int MaxMR = 8;
     private const int MaxNR = 32;
-    private const int MaxMC = 192;
 
     /// <summary>Below this many multiply-adds a GEMM runs on the caller's thread: waking workers costs more.</summary>
     public const long ParallelThreshold = 1L << 19;
@@ -24,18 +22,36 @@ internal static unsafe partial class Sgemm
     [ThreadStatic] private static float[]? packB;
     [ThreadStatic] private static ParallelJob? job;
 
-    private readonly record struct Tile(int MR, int NR, int MC);
+    private readonly record struct Tile(int MR, int NR);
 
     private static Tile TileOf(CpuTier tier) => tier switch
     {
-        CpuTier.Vector512 => new(8, 32, 128),
-        CpuTier.Vector256 => new(6, 16, 144),
-        CpuTier.Vector128 => new(6, 8, 144),
-        _ => new(4, 4, 128),
+        CpuTier.Vector512 => new(8, 32),
+        CpuTier.Vector256 => new(6, 16),
+        CpuTier.Vector128 => new(6, 8),
+        _ => new(4, 4),
     };
+
+    // Per tier (indexed by CpuTier), from this machine's caches.
+    private static readonly GemmBlocking[] MachineBlocking = Enum.GetValues<CpuTier>().Select(t => BlockingFor(CpuCaches.Machine, t)).ToArray();
+
+    /// <summary>The blocking a tier's tile gets from the given caches.</summary>
+    internal static GemmBlocking BlockingFor(CpuCaches caches, CpuTier tier)
+    {
+        var t = TileOf(tier);
+        return GemmBlocking.Derive(caches, t.MR, t.NR);
+    }
+
+    /// <summary>The blocking a tier runs with on this machine.</summary>
+    internal static GemmBlocking Blocking(CpuTier tier) => MachineBlocking[(int)tier];
 
     /// <summary>Runs the GEMM; <paramref name="parallel"/> lets a large one use the worker pool.</summary>
     public static void Run(CpuTier tier, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel) =>
+        Run(tier, Blocking(tier), transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, parallel);
+
+    /// <summary>Runs the GEMM with a given blocking (tests and benchmarks try others than the machine's).</summary>
+    internal static void Run(CpuTier tier, GemmBlocking blocking, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc, bool parallel)
     {
         if (m <= 0 || n <= 0) return;
@@ -47,12 +63,12 @@ internal static unsafe partial class Sgemm
         var pool = WorkerPool.Shared;
         if (!parallel || pool.Workers == 1 || (long)m * n * k < ParallelThreshold)
         {
-            Serial(tier, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            Serial(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
         }
         var t = TileOf(tier);
         var j = job ??= new ParallelJob();
-        j.Set(tier, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        j.Set(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         // Split the longer side of C into one chunk per worker, in whole register tiles.
         var byColumns = n >= m;
         var tiles = byColumns ? (n + t.NR - 1) / t.NR : (m + t.MR - 1) / t.MR;
@@ -74,15 +90,16 @@ internal static unsafe partial class Sgemm
     private sealed class ParallelJob : WorkerPool.IWork
     {
         private CpuTier tier;
+        private GemmBlocking blocking;
         private bool ta, tb, byColumns;
         private int m, n, k, lda, ldb, ldc, step, tiles, chunks;
         private float alpha, beta;
         private float* a, b, c;
 
-        public void Set(CpuTier tier, bool ta, bool tb, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
+        public void Set(CpuTier tier, GemmBlocking blocking, bool ta, bool tb, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
             float beta, float* c, int ldc)
         {
-            (this.tier, this.ta, this.tb, this.m, this.n, this.k, this.alpha, this.beta) = (tier, ta, tb, m, n, k, alpha, beta);
+            (this.tier, this.blocking, this.ta, this.tb, this.m, this.n, this.k, this.alpha, this.beta) = (tier, blocking, ta, tb, m, n, k, alpha, beta);
             this.a = a;
             this.b = b;
             this.c = c;
@@ -101,45 +118,48 @@ internal static unsafe partial class Sgemm
                 last = Math.Min(last, n);
                 if (last <= first) return;
                 var bj = tb ? b + (long)first * ldb : b + first;
-                Serial(tier, ta, tb, m, last - first, k, alpha, a, lda, bj, ldb, beta, c + first, ldc);
+                Serial(tier, blocking, ta, tb, m, last - first, k, alpha, a, lda, bj, ldb, beta, c + first, ldc);
             }
             else
             {
                 last = Math.Min(last, m);
                 if (last <= first) return;
                 var ai = ta ? a + first : a + (long)first * lda;
-                Serial(tier, ta, tb, last - first, n, k, alpha, ai, lda, b, ldb, beta, c + (long)first * ldc, ldc);
+                Serial(tier, blocking, ta, tb, last - first, n, k, alpha, ai, lda, b, ldb, beta, c + (long)first * ldc, ldc);
             }
         }
     }
 
     private static float* Buffer(ref float[]? buffer, int length)
     {
-        // Pinned once per thread, so the packed panels need no fixed blocks and never move.
-        buffer ??= GC.AllocateUninitializedArray<float>(length, pinned: true);
+        // Pinned once per thread (again only if a larger blocking asks for more), so the packed panels need no fixed blocks and never move.
+        if (buffer is null || buffer.Length < length) buffer = GC.AllocateUninitializedArray<float>(length, pinned: true);
         return (float*)Unsafe.AsPointer(ref buffer[0]);
     }
 
     /// <summary>The single-threaded blocked GEMM.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Serial(CpuTier tier, bool ta, bool tb, int m, int n, int k, float alpha,
+    private static void Serial(CpuTier tier, GemmBlocking blocking, bool ta, bool tb, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
         var t = TileOf(tier);
-        var ap = Buffer(ref packA, MaxMC * KC);
-        var bp = Buffer(ref packB, KC * (NC + MaxNR));
+        var (kcMax, mcMax, ncMax) = blocking;
+        mcMax = Math.Max(t.MR, mcMax / t.MR * t.MR);
+        ncMax = Math.Max(t.NR, ncMax / t.NR * t.NR);
+        var ap = Buffer(ref packA, mcMax * kcMax);
+        var bp = Buffer(ref packB, kcMax * ncMax);
         var scratch = stackalloc float[MaxMR * MaxNR];
-        for (var jc = 0; jc < n; jc += NC)
+        for (var jc = 0; jc < n; jc += ncMax)
         {
-            var nc = Math.Min(NC, n - jc);
-            for (var pc = 0; pc < k; pc += KC)
+            var nc = Math.Min(ncMax, n - jc);
+            for (var pc = 0; pc < k; pc += kcMax)
             {
-                var kc = Math.Min(KC, k - pc);
+                var kc = Math.Min(kcMax, k - pc);
                 var betaStep = pc == 0 ? beta : 1f;
                 PackB(tb, kc, nc, t.NR, tb ? b + (long)jc * ldb + pc : b + (long)pc * ldb + jc, ldb, bp);
-                for (var ic = 0; ic < m; ic += t.MC)
+                for (var ic = 0; ic < m; ic += mcMax)
                 {
-                    var mc = Math.Min(t.MC, m - ic);
+                    var mc = Math.Min(mcMax, m - ic);
                     PackA(ta, mc, kc, t.MR, ta ? a + (long)pc * lda + ic : a + (long)ic * lda + pc, lda, ap);
                     for (var jr = 0; jr < nc; jr += t.NR)
                     {
