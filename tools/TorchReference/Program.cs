@@ -52,7 +52,11 @@ for (var round = 0; round < rounds; round++)
     {
         foreach (var name in new[] { "two-layer", "mlp", "simple-convnet", "deep-convnet" }) Print(Train(name));
     }
-    if (only is null or "infer") Print(Infer("simple-convnet"));
+    if (only is null or "infer")
+    {
+        Print(Infer("simple-convnet"));
+        Print(Latency("simple-convnet"));
+    }
 }
 return 0;
 
@@ -133,6 +137,23 @@ static ArgumentException Usage(string message)
     }, warmup: 2, repeats: 7);
     var perSecond = batch / seconds;
     return (JsonSerializer.Serialize(new { backend = "libtorch", kind = "infer", model, batch, imagesPerSecond = Significant(perSecond) }), perSecond);
+}
+
+// Milliseconds of one inference at batch 1 (softmax probabilities out), as `deepgpu bench`'s latency figure.
+(string Json, double Value) Latency(string model)
+{
+    torch.manual_seed(1);
+    using var net = Network(model);
+    net.eval();
+    using var x = RandomInputs(1);
+    var seconds = MedianSeconds(() =>
+    {
+        using var noGrad = torch.no_grad();
+        using var scope = torch.NewDisposeScope();
+        functional.softmax(net.forward(x), 1);
+    }, warmup: 2, repeats: 101);
+    var ms = seconds * 1000;
+    return (JsonSerializer.Serialize(new { backend = "libtorch", kind = "latency", model, batch = 1, msPerBatch = Significant(ms) }), ms);
 }
 
 // --- helpers ------------------------------------------------------------------------------------------------
