@@ -10,7 +10,8 @@ namespace DeepGpu.Benchmarks;
 /// measured FMA peak per tier), blocking (GEMM blockings side by side), gemm (per tier and transpose case), small (the book's dense GEMMs), conv (each convolution, direct vs
 /// im2col, per tier; then pooling), parts (the convolutions' GEMM shapes), kernels (single-core micro-kernels),
 /// stepparts (simple-convnet's forward, backward and update apart), step (training steps; DEEPGPU_PROFILE=1
-/// adds per-layer times) or all (machine, gemm, small, conv, step).
+/// adds per-layer times), latency (batch-1 inference; DEEPGPU_SPIN=S then runs it S seconds for a
+/// profiler) or all (machine, gemm, small, conv, step).
 /// </summary>
 internal static class Quick
 {
@@ -27,6 +28,7 @@ internal static class Quick
         if (what is "stepparts") QuickStepParts.Run();
         if (what is "kernels") QuickKernels.Run();
         if (what is "step" or "all") Step();
+        if (what is "latency") Latency();
         return 0;
     }
 
@@ -45,6 +47,28 @@ internal static class Quick
                 Console.WriteLine($"    {layer,-14} forward {f,7:F3} ms  backward {b,7:F3} ms");
             }
         }
+    }
+
+    // Batch-1 inference of each network, then (DEEPGPU_SPIN=seconds) simple-convnet's for that long, for a profiler to sample.
+    private static void Latency()
+    {
+        using var backend = new CpuBackend();
+        foreach (var (spec, _) in DeepGpu.Diagnostics.QuickBench.TrainingCases)
+        {
+            var figure = DeepGpu.Diagnostics.QuickBench.Latency(backend, spec);
+            Console.WriteLine($"latency {spec.Name,-15} {figure.Value * 1000,8:F1} µs at batch 1");
+        }
+        if (!double.TryParse(Environment.GetEnvironmentVariable("DEEPGPU_SPIN"), out var seconds)) return;
+        using var model = DeepGpu.Models.Model.Create(DeepGpu.Models.Networks.SimpleConvNet(), backend, 1);
+        var plan = model.GetPlan(1, withLabels: false);
+        var clock = Stopwatch.StartNew();
+        var calls = 0;
+        while (clock.Elapsed.TotalSeconds < seconds)
+        {
+            plan.Forward(new DeepGpu.Layers.PassInfo(false, 0, 0));
+            calls++;
+        }
+        Console.WriteLine($"spun {calls} calls, {clock.Elapsed.TotalMilliseconds * 1000 / calls:F1} µs each");
     }
 
     private static void Gemm()
