@@ -18,6 +18,9 @@ internal static unsafe partial class Sgemm
     /// <summary>Below this many multiply-adds a GEMM runs on the caller's thread: waking workers costs more.</summary>
     public const long ParallelThreshold = 1L << 19;
 
+    /// <summary>A skinny GEMM (see <see cref="SkinnyRows"/>) splits across workers from this many floats of B (1 MB, a common L2).</summary>
+    private const long SkinnyParallelFloats = 1L << 18;
+
     [ThreadStatic] private static float[]? packA;
     [ThreadStatic] private static float[]? packB;
     [ThreadStatic] private static ParallelJob? job;
@@ -61,7 +64,9 @@ internal static unsafe partial class Sgemm
             return;
         }
         var pool = WorkerPool.Shared;
-        if (!parallel || pool.Workers == 1 || (long)m * n * k < ParallelThreshold)
+        // A skinny product streams B: worth splitting once B is large, whatever m.
+        var skinny = IsSkinny(tier, transposeB, m);
+        if (!parallel || pool.Workers == 1 || (skinny ? (long)n * k < SkinnyParallelFloats : (long)m * n * k < ParallelThreshold))
         {
             Serial(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -69,11 +74,12 @@ internal static unsafe partial class Sgemm
         var t = TileOf(tier);
         var j = job ??= new ParallelJob();
         j.Set(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        // Split the longer side of C into one chunk per worker, in whole register tiles.
-        var byColumns = n >= m;
-        var tiles = byColumns ? (n + t.NR - 1) / t.NR : (m + t.MR - 1) / t.MR;
+        // Split the longer side of C into one chunk per worker, in whole register tiles (skinny: whole vectors).
+        var byColumns = skinny || n >= m;
+        var step = skinny ? t.NR / 2 : byColumns ? t.NR : t.MR;
+        var tiles = byColumns ? (n + step - 1) / step : (m + step - 1) / step;
         var chunks = Math.Min(pool.Workers, tiles);
-        j.Split(byColumns, byColumns ? t.NR : t.MR, tiles, chunks);
+        j.Split(byColumns, step, tiles, chunks);
         pool.Run(chunks, j);
     }
 
@@ -142,6 +148,11 @@ internal static unsafe partial class Sgemm
     private static void Serial(CpuTier tier, GemmBlocking blocking, bool ta, bool tb, int m, int n, int k, float alpha,
         float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
+        if (IsSkinny(tier, tb, m))
+        {
+            Skinny(tier, ta, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
         var t = TileOf(tier);
         var (kcMax, mcMax, ncMax) = blocking;
         mcMax = Math.Max(t.MR, mcMax / t.MR * t.MR);
