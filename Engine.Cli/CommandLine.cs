@@ -3,6 +3,7 @@ using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 using DeepGpu.Cli.Commands;
+using DeepGpu.Cli.Serve;
 using DeepGpu.Training;
 
 namespace DeepGpu.Cli;
@@ -31,6 +32,7 @@ public static class CommandLine
         new EvalCommand(),
         new FiltersCommand(),
         new TrainDefaultCommand(),
+        new ServeCommand(),
     ];
 
     public static string Version => typeof(CommandLine).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";

@@ -57,7 +57,7 @@ internal sealed class PredictCommand : CliCommand
                 var prediction = model.Predict(picture);
                 // five.png and five.jpg must not overwrite each other's saved input.
                 if (saveDir is not null) DigitImage.Save28(Path.Combine(saveDir, Path.GetFileName(file) + ".28x28.png"), picture.Pixels);
-                terminal.Out.WriteLine(json ? JsonLine(file, prediction) : $"{file}: {prediction}");
+                terminal.Out.WriteLine(json ? PredictionJson.Line(file, prediction) : $"{file}: {prediction}");
             }
             catch (DeepGpuException e)
             {
@@ -69,21 +69,4 @@ internal sealed class PredictCommand : CliCommand
         }
         return failed == 0 ? 0 : 2;
     }
-
-    // A squared-error network's outputs are scores: they are named so, never passed off as probabilities.
-    private static string JsonLine(string file, Prediction p) => p.IsProbability
-        ? JsonSerializer.Serialize(new
-        {
-            file,
-            label = p.Label,
-            probability = p.Probability,
-            top = p.Top.Select(t => new { label = t.Label, probability = t.Probability }),
-        })
-        : JsonSerializer.Serialize(new
-        {
-            file,
-            label = p.Label,
-            score = p.Probability,
-            top = p.Top.Select(t => new { label = t.Label, score = t.Probability }),
-        });
 }

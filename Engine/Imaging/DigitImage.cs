@@ -246,7 +246,7 @@ public static class DigitImage
 
         long start = stream.Position;
         if (stream.Length - start <= 0)
-            throw new DeepGpuException($"{name} is empty (0 bytes), so it holds no image.");
+            throw new PictureException(PictureProblem.Empty, $"{name} is empty (0 bytes), so it holds no image.");
 
         IImageInfo? info;
         try
@@ -259,14 +259,14 @@ public static class DigitImage
         }
         catch (IOException ex)
         {
-            throw new DeepGpuException($"{name} cannot be read ({Reason(ex)}).", ex);
+            throw new PictureException(PictureProblem.Unreadable, $"{name} cannot be read ({Reason(ex)}).", ex);
         }
         if (info is null)
             throw NotAnImage(name, null);
         if (info.Width <= 0 || info.Height <= 0)
-            throw new DeepGpuException($"{name} declares an empty {info.Width}x{info.Height}-pixel image.");
+            throw new PictureException(PictureProblem.Corrupt, $"{name} declares an empty {info.Width}x{info.Height}-pixel image.");
         if ((long)info.Width * info.Height > MaxPixels)
-            throw new DeepGpuException(FormattableString.Invariant($"{name} declares {info.Width}x{info.Height} pixels, more than the {MaxPixels:N0}-pixel limit."));
+            throw new PictureException(PictureProblem.TooLarge, FormattableString.Invariant($"{name} declares {info.Width}x{info.Height} pixels, more than the {MaxPixels:N0}-pixel limit."));
 
         stream.Position = start;
         try
@@ -275,7 +275,7 @@ public static class DigitImage
         }
         catch (InvalidMemoryOperationException ex)
         {
-            throw new DeepGpuException($"{name} needs more memory to decode than the {DecoderMemoryLimitMegabytes} MB limit allows.", ex);
+            throw new PictureException(PictureProblem.TooLarge, $"{name} needs more memory to decode than the {DecoderMemoryLimitMegabytes} MB limit allows.", ex);
         }
         catch (UnknownImageFormatException ex)
         {
@@ -287,7 +287,7 @@ public static class DigitImage
         }
         catch (IOException ex)
         {
-            throw new DeepGpuException($"{name} cannot be read ({Reason(ex)}).", ex);
+            throw new PictureException(PictureProblem.Unreadable, $"{name} cannot be read ({Reason(ex)}).", ex);
         }
     }
 
@@ -301,13 +301,13 @@ public static class DigitImage
             while ((read = stream.Read(buffer, 0, buffer.Length)) > 0)
             {
                 if (copy.Length + read > MaxStreamBytes)
-                    throw new DeepGpuException(FormattableString.Invariant($"{name} is larger than the {MaxStreamBytes / (1024 * 1024):N0} MB limit for a picture read from a stream."));
+                    throw new PictureException(PictureProblem.TooLarge, FormattableString.Invariant($"{name} is larger than the {MaxStreamBytes / (1024 * 1024):N0} MB limit for a picture read from a stream."));
                 copy.Write(buffer, 0, read);
             }
         }
         catch (IOException ex)
         {
-            throw new DeepGpuException($"{name} cannot be read ({Reason(ex)}).", ex);
+            throw new PictureException(PictureProblem.Unreadable, $"{name} cannot be read ({Reason(ex)}).", ex);
         }
         copy.Position = 0;
         return copy;
@@ -322,17 +322,17 @@ public static class DigitImage
     private static bool IsDecodeFailure(Exception ex) =>
         ex is EndOfStreamException || ex is not (IOException or OutOfMemoryException or OperationCanceledException or DeepGpuException);
 
-    private static DeepGpuException NotAnImage(string name, Exception? inner)
+    private static PictureException NotAnImage(string name, Exception? inner)
     {
         string message = $"{name} is not an image DeepGpu can read (PNG, JPEG, BMP, GIF, TIFF or WebP).";
-        return inner is null ? new DeepGpuException(message) : new DeepGpuException(message, inner);
+        return inner is null ? new PictureException(PictureProblem.NotAnImage, message) : new PictureException(PictureProblem.NotAnImage, message, inner);
     }
 
-    private static DeepGpuException Corrupt(string name, Exception inner) => inner switch
+    private static PictureException Corrupt(string name, Exception inner) => inner switch
     {
         UnknownImageFormatException => NotAnImage(name, inner),
-        InvalidMemoryOperationException => new($"{name} needs more memory to decode than the {DecoderMemoryLimitMegabytes} MB limit allows.", inner),
-        _ => new($"{name} is truncated or corrupt and cannot be decoded.", inner),
+        InvalidMemoryOperationException => new(PictureProblem.TooLarge, $"{name} needs more memory to decode than the {DecoderMemoryLimitMegabytes} MB limit allows.", inner),
+        _ => new(PictureProblem.Corrupt, $"{name} is truncated or corrupt and cannot be decoded.", inner),
     };
 
     private static PreprocessResult FromImage(Image<Rgba32> image, PreprocessOptions options)
