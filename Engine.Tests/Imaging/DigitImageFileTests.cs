@@ -23,7 +23,8 @@ public sealed class DigitImageFileTests : IDisposable
 
     private static DeepGpuException Refused(string path)
     {
-        var error = Assert.Throws<DeepGpuException>(() => DigitImage.Load(path));
+        // Unreadable pictures throw PictureException, which says what kind of problem it is.
+        var error = Assert.ThrowsAny<DeepGpuException>(() => DigitImage.Load(path));
         Assert.Contains(path, error.Message);
         // One sentence.
         Assert.EndsWith(".", error.Message);
