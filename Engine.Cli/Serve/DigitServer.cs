@@ -303,7 +303,7 @@ internal sealed class DigitServer : IAsyncDisposable
 
     /// <summary>What <c>GET /api/model</c> says about the model, worked out once.</summary>
     private sealed record ModelInfo(string Name, string Network, int[] Input, IReadOnlyList<string> Labels, int Parameters,
-        bool Scores, string Backend, int Epochs, double? TestAccuracy)
+        bool Scores, string Backend, int Epochs, double? TestAccuracy, IReadOnlyDictionary<string, string> Provenance)
     {
         public int InputSize => Input.Aggregate(1, (a, b) => a * b);
 
@@ -311,7 +311,7 @@ internal sealed class DigitServer : IAsyncDisposable
             name, model.Spec.Name ?? "custom", model.Spec.Input,
             Enumerable.Range(0, model.Network.Classes).Select(model.LabelOf).ToList(),
             model.Network.ParameterCount, model.OutputsScores, model.Backend.Name,
-            model.History.Count, model.History.Count > 0 ? model.History[^1].TestAccuracy : null);
+            model.History.Count, model.History.Count > 0 ? model.History[^1].TestAccuracy : null, new Dictionary<string, string>(model.Provenance));
 
         public void Write(Utf8JsonWriter w)
         {
@@ -329,6 +329,10 @@ internal sealed class DigitServer : IAsyncDisposable
             w.WriteNumber("epochs", Epochs);
             if (TestAccuracy is { } a) w.WriteNumber("testAccuracy", Math.Round(a, 4));
             else w.WriteNull("testAccuracy");
+            // How the model was made (recipe, training data, official test accuracy, date), where its file says.
+            w.WriteStartObject("provenance");
+            foreach (var (key, value) in Provenance) w.WriteString(key, value);
+            w.WriteEndObject();
             w.WriteNumber("maxBatch", BatchingClassifier.MaxBatch);
             w.WriteNumber("maxBodyBytes", MaxBodyBytes);
             w.WriteNumber("maxPixels", DigitImage.MaxPixels);

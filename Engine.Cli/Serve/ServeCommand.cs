@@ -11,7 +11,7 @@ internal sealed class ServeCommand : CliCommand
 {
     public const int DefaultPort = 8000;
 
-    private readonly Option<string?> _model = CliOptions.Path("--model", "M", "the model file to answer with");
+    private readonly Option<string?> _model = CliOptions.Path("--model", "M", "the model file to answer with (default: the model that ships inside deepgpu)");
     private readonly Option<int> _port = new("--port")
     {
         HelpName = "P",
@@ -59,21 +59,22 @@ internal sealed class ServeCommand : CliCommand
         --bench posts 280x280 PNG digits from --clients clients, after a warm-up, and prints predictions per
         second and latency percentiles.
         examples:
-          deepgpu serve --model convnet.safetensors
+          deepgpu serve
+          deepgpu serve --model convnet.safetensors --port 8080
           curl --data-binary @five.png -H 'Content-Type: image/png' http://127.0.0.1:{{DefaultPort}}/api/predict
 
         """;
 
     public override int Run(ParseResult parse, Terminal terminal)
     {
-        var modelPath = parse.GetValue(_model) ?? throw new UsageException("Give the model to answer with: --model FILE.");
+        var modelPath = parse.GetValue(_model);
         var bench = parse.GetValue(_bench);
         if (!bench && (Given(parse, _clients) || Given(parse, _requests))) throw new UsageException("--clients and --requests go with --bench.");
         if (bench && (Given(parse, _port) || Given(parse, _host))) throw new UsageException("--bench listens on a free loopback port of its own; leave out --port and --host.");
 
         using var backend = BackendChoice.Create(parse.GetValue(_backend)!, terminal.Err);
-        using var model = Model.Load(modelPath, backend);
-        var name = Path.GetFileName(modelPath);
+        using var model = modelPath is null ? Model.LoadDefault(backend) : Model.Load(modelPath, backend);
+        var name = modelPath is null ? Model.DefaultModelName : Path.GetFileName(modelPath);
         return bench
             ? Bench(model, name, parse.GetValue(_clients), parse.GetValue(_requests), terminal).GetAwaiter().GetResult()
             : Serve(model, name, parse.GetValue(_host)!, parse.GetValue(_port), terminal).GetAwaiter().GetResult();

@@ -37,10 +37,10 @@ public sealed class ServeApiTests(ServeFixture serve)
         return (response.StatusCode, JsonDocument.Parse(text).RootElement.Clone());
     }
 
-    /// <summary>What <c>deepgpu predict --json</c> prints for a file, without its "file" field.</summary>
-    internal static string PredictJson(string model, string file)
+    /// <summary>What <c>deepgpu predict --json</c> (the default model, on the server's backend) prints for a file, without its "file" field.</summary>
+    internal static string PredictJson(string file)
     {
-        var r = CliTests.Run("predict", model, file, "--json");
+        var r = CliTests.Run("predict", file, "--json", "--backend", "cpu");
         Assert.True(r.Code == 0, r.Err);
         return WithoutFile(r.Out.Trim());
     }
@@ -56,8 +56,9 @@ public sealed class ServeApiTests(ServeFixture serve)
     {
         Assert.Equal("{\"status\":\"ok\"}", await Http.GetStringAsync("healthz"));
         var model = JsonDocument.Parse(await Http.GetStringAsync("api/model")).RootElement;
-        Assert.Equal(Path.GetFileName(serve.ModelPath), model.GetProperty("name").GetString());
-        Assert.Equal("simple-convnet", model.GetProperty("network").GetString());
+        Assert.Equal(Model.DefaultModelName, model.GetProperty("name").GetString());
+        Assert.Equal("deep-convnet", model.GetProperty("network").GetString());
+        Assert.StartsWith("0.9", model.GetProperty("provenance").GetProperty("officialTestAccuracy").GetString());
         Assert.Equal([1, 28, 28], model.GetProperty("input").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString()), model.GetProperty("labels").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("probabilities", model.GetProperty("outputs").GetString());
@@ -79,7 +80,7 @@ public sealed class ServeApiTests(ServeFixture serve)
         var (status, json) = await Post(Body(bytes, contentType));
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(PredictJson(serve.ModelPath, file), JsonSerializer.Serialize(json));
+        Assert.Equal(PredictJson(file), JsonSerializer.Serialize(json));
         Assert.Equal("7", json.GetProperty("label").GetString());
     }
 
@@ -89,7 +90,7 @@ public sealed class ServeApiTests(ServeFixture serve)
         var canvas = new Canvas(28, 28).Ring(14, 14, 5, 8, 2.5);
         var pixels = canvas.Ink.Select(ink => ink ? 1f : 0f).ToArray();
         pixels[0] = 0.25f;
-        using var model = Model.Load(serve.ModelPath);
+        using var model = Model.LoadDefault();
         var expected = model.Classify(pixels);
 
         var (status, json) = await Post(Body(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(new { pixels })), "application/json"), "api/predict?input=true");
@@ -208,7 +209,7 @@ public sealed class ServeApiTests(ServeFixture serve)
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
 
-        var r = await Task.Run(() => CliTests.Run("serve", "--model", serve.ModelPath, "--port", port.ToString()));
+        var r = await Task.Run(() => CliTests.Run("serve", "--port", port.ToString(), "--backend", "cpu"));
 
         Assert.Equal(2, r.Code);
         Assert.Equal($"deepgpu serve: Cannot listen on 127.0.0.1:{port}: the port is already in use (pick another with --port).", r.Err.Trim().Split('\n')[^1]);
@@ -220,7 +221,7 @@ public sealed class ServeApiTests(ServeFixture serve)
     [InlineData("--clients", "4", "--clients and --requests go with --bench")]
     public void Bad_options_are_usage_errors(string option, string value, string expected)
     {
-        var r = CliTests.Run("serve", "--model", serve.ModelPath, option, value);
+        var r = CliTests.Run("serve", option, value);
         Assert.Equal(2, r.Code);
         Assert.Contains(expected, r.Err);
         Assert.Contains("usage: deepgpu serve", r.Err);

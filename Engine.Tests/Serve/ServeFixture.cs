@@ -1,22 +1,19 @@
 using System.Net;
 using DeepGpu.Cli.Serve;
 using DeepGpu.Models;
-using DeepGpu.Tests.Recognition;
+using DeepGpu.Tests.TestSupport;
 
 namespace DeepGpu.Tests.Serve;
 
-/// <summary>One <c>deepgpu serve</c> server on a free loopback port, with a trained model, shared by the serve tests.</summary>
+/// <summary>One <c>deepgpu serve</c> server with the default model on a free loopback port, shared by the serve tests.</summary>
 public sealed class ServeFixture : IAsyncLifetime
 {
-    private TrainedDigitModel? _trained;
+    private readonly TempDir _directory = new();
     private Model? _model;
     private DigitServer? _server;
 
-    /// <summary>The model file the server answers with.</summary>
-    public string ModelPath => _trained!.Path;
-
     /// <summary>A folder for the tests' files, deleted afterwards.</summary>
-    public string Directory => _trained!.Directory;
+    public string Directory => _directory.Path;
 
     internal DigitServer Server => _server!;
 
@@ -24,9 +21,8 @@ public sealed class ServeFixture : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        _trained = new TrainedDigitModel();
-        _model = Model.Load(ModelPath);
-        _server = await DigitServer.StartAsync(_model, Path.GetFileName(ModelPath), IPAddress.Loopback, 0);
+        _model = Model.LoadDefault();
+        _server = await DigitServer.StartAsync(_model, Model.DefaultModelName, IPAddress.Loopback, 0);
         Http = new HttpClient { BaseAddress = _server.Address, Timeout = TimeSpan.FromSeconds(60) };
     }
 
@@ -35,7 +31,7 @@ public sealed class ServeFixture : IAsyncLifetime
         Http.Dispose();
         if (_server is not null) await _server.DisposeAsync();
         _model?.Dispose();
-        _trained?.Dispose();
+        _directory.Dispose();
     }
 }
 

@@ -5,7 +5,7 @@ namespace DeepGpu.Tests.Serve;
 
 /// <summary><c>deepgpu serve</c> as its own process: where it listens by default, and that Ctrl-C stops it cleanly.</summary>
 [Collection(ServeCollection.Name)]
-public sealed partial class ServeProcessTests(ServeFixture serve)
+public sealed partial class ServeProcessTests
 {
     private const int Sigint = 2;
 
@@ -20,7 +20,7 @@ public sealed partial class ServeProcessTests(ServeFixture serve)
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "deepgpu.dll"), "serve", "--model", serve.ModelPath, "--port", "0" })
+        foreach (var arg in new[] { "exec", Path.Combine(AppContext.BaseDirectory, "deepgpu.dll"), "serve", "--port", "0", "--backend", "cpu" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         try

@@ -300,7 +300,9 @@
   fetch("api/model")
     .then((r) => r.json())
     .then((m) => {
-      const accuracy = m.testAccuracy === null ? "" : `, ${percent(m.testAccuracy)} on its test set`;
+      const official = m.provenance && m.provenance.officialTestAccuracy;
+      const accuracy = official ? `, ${percent(Number(official))} right on the official MNIST test set`
+        : m.testAccuracy === null ? "" : `, ${percent(m.testAccuracy)} right on its test set`;
       document.getElementById("model").textContent =
         `Model: ${m.name} (${m.network}, ${m.parameters.toLocaleString("en")} parameters${accuracy})`;
     })
