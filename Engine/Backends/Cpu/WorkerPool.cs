@@ -28,6 +28,9 @@ internal sealed class WorkerPool : IDisposable
             threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"DeepGpu cpu worker {worker}" };
             threads[i].Start();
         }
+        // The first wait that blocks allocates the event's lock (88 bytes on the caller's thread); take it here,
+        // so a step that has to wait for slow helpers under load still allocates nothing.
+        done.Wait(1);
     }
 
     /// <summary>Threads that run work, the caller's included.</summary>
