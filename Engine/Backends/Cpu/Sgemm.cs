@@ -18,8 +18,8 @@ internal static unsafe partial class Sgemm
     /// <summary>Below this many multiply-adds a GEMM runs on the caller's thread: waking workers costs more.</summary>
     public const long ParallelThreshold = 1L << 19;
 
-    /// <summary>A skinny GEMM (see <see cref="SkinnyRows"/>) splits across workers from this many floats of B (1 MB, a common L2).</summary>
-    private const long SkinnyParallelFloats = 1L << 18;
+    /// <summary>A skinny GEMM (see <see cref="SkinnyRows"/>) splits across workers from this many floats of B (4 MB); below, waking a worker costs more than it saves.</summary>
+    private const long SkinnyParallelFloats = 1L << 20;
 
     [ThreadStatic] private static float[]? packA;
     [ThreadStatic] private static float[]? packB;
