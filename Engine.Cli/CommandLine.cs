@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
+using DeepGpu.Backends;
 using DeepGpu.Cli.Commands;
 using DeepGpu.Cli.Serve;
 using DeepGpu.Training;
@@ -70,10 +71,21 @@ public static class CommandLine
             stderr.WriteLine($"{name}: {e.Message}");
             return 1;
         }
-        catch (DeepGpuException e)
+        catch (DeviceOutOfMemoryException e)
+        {
+            stderr.WriteLine($"{name}: {e.WithAdvice("try a smaller --batch")}");
+            return 1;
+        }
+        catch (DeepGpuException e) when (e is not DeviceFailureException)
         {
             stderr.WriteLine($"{name}: {e.Message}");
             return 2;
+        }
+        catch (Exception e) when (DeviceErrors.Describe(e) is { } sentence)
+        {
+            // The device or its driver failed (a launch, a copy, a kernel compile): not the user's input.
+            stderr.WriteLine($"{name}: {sentence}");
+            return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

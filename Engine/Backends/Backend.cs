@@ -26,11 +26,50 @@ public abstract class Backend : IDisposable
 
     // ---- memory -------------------------------------------------------------------------------------
 
+    private long _liveBytes;
+    private int _liveBuffers;
+
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements.</summary>
+    /// <exception cref="DeviceOutOfMemoryException">The device (or <see cref="MemoryLimit"/>) has no room for it.</exception>
     public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
     {
         OpCheck.NotNegative(nameof(Allocate), nameof(length), length);
-        return AllocateCore<T>(length);
+        var bytes = (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
+        var live = Interlocked.Add(ref _liveBytes, bytes);
+        if (live > MemoryLimit)
+        {
+            Interlocked.Add(ref _liveBytes, -bytes);
+            throw new DeviceOutOfMemoryException(DeviceName, bytes, Math.Max(0, MemoryLimit.Value - (live - bytes)));
+        }
+        try
+        {
+            var buffer = AllocateCore<T>(length);
+            Interlocked.Increment(ref _liveBuffers);
+            return buffer;
+        }
+        catch
+        {
+            Interlocked.Add(ref _liveBytes, -bytes);
+            throw;
+        }
+    }
+
+    /// <summary>Bytes in buffers allocated and not yet disposed.</summary>
+    public long LiveBytes => Interlocked.Read(ref _liveBytes);
+
+    /// <summary>Buffers allocated and not yet disposed.</summary>
+    public int LiveBuffers => Volatile.Read(ref _liveBuffers);
+
+    /// <summary>
+    /// At most this many bytes in live buffers (null: as many as the device holds); an allocation past it fails
+    /// as if the device were full. For sharing a device, and for testing what happens when memory runs out.
+    /// </summary>
+    public long? MemoryLimit { get; set; }
+
+    internal void Released(long bytes)
+    {
+        Interlocked.Add(ref _liveBytes, -bytes);
+        Interlocked.Decrement(ref _liveBuffers);
     }
 
     /// <summary>Copies host data into a view of the same length.</summary>

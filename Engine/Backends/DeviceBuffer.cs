@@ -6,12 +6,17 @@ namespace DeepGpu.Backends;
 /// </summary>
 public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
 {
+    private int _disposed;
+
     protected DeviceBuffer(Backend owner, int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
         Owner = owner;
         Length = length;
     }
+
+    /// <summary>Bytes this buffer holds, as <see cref="Backend.LiveBytes"/> counts them.</summary>
+    public long Bytes => (long)Length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
 
     /// <summary>The backend that allocated this buffer; only it may run ops on it.</summary>
     public Backend Owner { get; }
@@ -25,7 +30,17 @@ public abstract class DeviceBuffer<T> : IDisposable where T : unmanaged
     /// <summary>A part of the buffer as a view.</summary>
     public BufferView<T> Slice(int offset, int length) => new(this, offset, length);
 
-    public abstract void Dispose();
+    /// <summary>Frees the memory (once; later calls do nothing).</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        Owner.Released(Bytes);
+        DisposeCore();
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Frees the backend's memory; called once.</summary>
+    protected abstract void DisposeCore();
 
     public static implicit operator BufferView<T>(DeviceBuffer<T> buffer) => buffer.View;
 }

@@ -36,45 +36,75 @@ public sealed class Plan : IDisposable
             }
         }
 
-        Input = Own(backend.Allocate<float>(batch * network.InputShape.Size));
-        Labels = withLabels ? Own(backend.Allocate<int>(batch)) : backend.Allocate<int>(0);
-        Metrics = Own(backend.Allocate<float>(MetricCount));
-        var workspace = Own(backend.Allocate<float>((int)_layers.Max(l => l.WorkspaceLength(backend, batch))));
-
-        var paramSlots = network.Parameters.ToLookup(s => s.Layer);
-        var stateSlots = network.State.ToLookup(s => s.Layer);
-        var x = Input.View;
-        BufferView<float> dx = default;
-        var emptyInt = Own(backend.Allocate<int>(0));
-        var emptyFloat = Own(backend.Allocate<float>(0));
-        for (var i = 0; i < _layers.Count; i++)
+        try
         {
-            var layer = _layers[i];
-            var length = batch * layer.OutputShape.Size;
-            var y = layer.IsView ? x : Own(backend.Allocate<float>(length)).View;
-            var dy = layer.IsView ? (i == 0 ? emptyFloat.View : dx) : Own(backend.Allocate<float>(length)).View;
-            layer.Bind(new LayerBinding
+            Input = Own(Allocate<float>(batch, network.InputShape.Size, "the input batch"));
+            Labels = Own(withLabels ? Allocate<int>(batch, 1, "the labels") : backend.Allocate<int>(0));
+            Metrics = Own(backend.Allocate<float>(MetricCount));
+            var workspaceLayer = _layers.MaxBy(l => l.WorkspaceLength(backend, batch))!;
+            var workspace = Own(Allocate<float>(1, workspaceLayer.WorkspaceLength(backend, batch), $"the workspace of layer {workspaceLayer.Name}"));
+
+            var paramSlots = network.Parameters.ToLookup(s => s.Layer);
+            var stateSlots = network.State.ToLookup(s => s.Layer);
+            var x = Input.View;
+            BufferView<float> dx = default;
+            var emptyInt = Own(backend.Allocate<int>(0));
+            var emptyFloat = Own(backend.Allocate<float>(0));
+            for (var i = 0; i < _layers.Count; i++)
             {
-                Backend = backend,
-                Batch = batch,
-                X = x,
-                Y = y,
-                DX = i == 0 ? emptyFloat.View : dx,
-                DY = dy,
-                Parameters = paramSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(parameters, s)),
-                Gradients = paramSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(gradients, s)),
-                State = stateSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(state, s)),
-                Workspace = workspace,
-                Labels = withLabels ? Labels : emptyInt.View,
-                Metrics = Metrics,
-                AllocateFloat = n => Own(backend.Allocate<float>(n)),
-                AllocateInt = n => Own(backend.Allocate<int>(n)),
-            });
-            _outputs[layer] = y;
-            x = y;
-            dx = dy;
+                var layer = _layers[i];
+                var y = layer.IsView ? x : Own(Allocate<float>(batch, layer.OutputShape.Size, $"the outputs of layer {layer.Name}")).View;
+                var dy = layer.IsView ? (i == 0 ? emptyFloat.View : dx) : Own(Allocate<float>(batch, layer.OutputShape.Size, $"the gradients of layer {layer.Name}")).View;
+                layer.Bind(new LayerBinding
+                {
+                    Backend = backend,
+                    Batch = batch,
+                    X = x,
+                    Y = y,
+                    DX = i == 0 ? emptyFloat.View : dx,
+                    DY = dy,
+                    Parameters = paramSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(parameters, s)),
+                    Gradients = paramSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(gradients, s)),
+                    State = stateSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(state, s)),
+                    Workspace = workspace,
+                    Labels = withLabels ? Labels : emptyInt.View,
+                    Metrics = Metrics,
+                    AllocateFloat = n => Own(Allocate<float>(1, n, $"a buffer of layer {layer.Name}")),
+                    AllocateInt = n => Own(Allocate<int>(1, n, $"a buffer of layer {layer.Name}")),
+                });
+                _outputs[layer] = y;
+                x = y;
+                dx = dy;
+            }
+            Output = x;
         }
-        Output = x;
+        catch
+        {
+            // Nothing half-built stays allocated: the caller gets the error and the device its memory back.
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// A buffer of <paramref name="count"/> × <paramref name="size"/> elements for <paramref name="what"/>; too
+    /// many for one buffer, or more than the device has free, is an error that names it.
+    /// </summary>
+    private DeviceBuffer<T> Allocate<T>(long count, long size, string what) where T : unmanaged
+    {
+        var length = count * size;
+        if (length > Array.MaxLength)
+        {
+            throw new DeepGpuException($"Batch {Batch} needs {length:N0} elements for {what}, more than one buffer holds ({Array.MaxLength:N0}); use a smaller batch.");
+        }
+        try
+        {
+            return _backend.Allocate<T>((int)length);
+        }
+        catch (DeviceOutOfMemoryException e)
+        {
+            throw e.For($"{what} for batch {Batch}");
+        }
     }
 
     /// <summary>Device accumulators: loss sum, correct count, and spare slots for the trainer.</summary>

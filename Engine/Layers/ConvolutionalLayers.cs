@@ -97,6 +97,9 @@ public sealed class PoolingLayer : Layer
 
     public PoolingMode Mode { get; }
 
+    /// <summary>The window, stride and padding over this layer's input (batch 1 until bound).</summary>
+    public PoolingGeometry Geometry => _g;
+
     internal override void Bind(LayerBinding binding)
     {
         _b = binding;

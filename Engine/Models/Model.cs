@@ -59,16 +59,39 @@ public sealed partial class Model : IDisposable
     /// <summary>Per-epoch training history, saved with the model.</summary>
     public List<EpochMetrics> History { get; } = [];
 
-    /// <summary>The plan for a batch size (compiled on first use).</summary>
+    /// <summary>
+    /// How many plans (batch sizes) the model keeps: training uses one, evaluation two (full batches and the
+    /// rest), prediction two; beyond this the least recently used is freed, so device memory stays bounded
+    /// however many batch sizes pass through <see cref="Predict(ReadOnlySpan{float})"/>.
+    /// </summary>
+    public const int PlanCacheSize = 6;
+
+    private long _planUse;
+
+    /// <summary>
+    /// The plan for a batch size (compiled on first use). It stays valid until <see cref="PlanCacheSize"/> other
+    /// batch sizes have been asked for since its last use.
+    /// </summary>
     public Plan GetPlan(int batch, bool withLabels = true)
     {
-        if (!_plans.TryGetValue((batch, withLabels), out var plan))
+        var key = (batch, withLabels);
+        if (!_plans.TryGetValue(key, out var plan))
         {
+            if (_plans.Count >= PlanCacheSize)
+            {
+                var oldest = _plans.MinBy(p => _planLastUse[p.Key]).Key;
+                _plans.Remove(oldest, out var evicted);
+                _planLastUse.Remove(oldest);
+                evicted!.Dispose();
+            }
             plan = new Plan(Network, Backend, batch, Parameters, Gradients, State, withLabels) { RoundToHalf = HalfPrecision };
-            _plans[(batch, withLabels)] = plan;
+            _plans[key] = plan;
         }
+        _planLastUse[key] = ++_planUse;
         return plan;
     }
+
+    private readonly Dictionary<(int Batch, bool Labels), long> _planLastUse = [];
 
     private float[]? _fullPrecision;
 

@@ -7,7 +7,7 @@ internal sealed class CpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
 
     public T[] Array { get; }
 
-    public override void Dispose() { }
+    protected override void DisposeCore() { }
 }
 
 internal static class CpuViews

@@ -180,9 +180,30 @@ public sealed partial class IlgpuBackend : Backend
 
     protected override DeviceBuffer<T> AllocateCore<T>(int length)
     {
-        var memory = accelerator.Allocate1D<T>(Math.Max(1, length));
+        MemoryBuffer1D<T, Stride1D.Dense> memory;
+        try
+        {
+            memory = accelerator.Allocate1D<T>(Math.Max(1, length));
+        }
+        catch (Exception e) when (DeviceErrors.IsOutOfMemory(e))
+        {
+            throw new DeviceOutOfMemoryException(DeviceName, (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), FreeMemory(), inner: e);
+        }
         memory.MemSetToZero(stream);
         return new IlgpuBuffer<T>(this, memory, length);
+    }
+
+    /// <summary>Free device memory where the driver tells (CUDA); null elsewhere.</summary>
+    private long? FreeMemory()
+    {
+        try
+        {
+            return accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : null;
+        }
+        catch (Exception e) when (e is AcceleratorException)
+        {
+            return null;
+        }
     }
 
     protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination)

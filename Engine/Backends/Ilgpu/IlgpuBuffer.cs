@@ -14,5 +14,5 @@ public sealed class IlgpuBuffer<T> : DeviceBuffer<T> where T : unmanaged
     /// <summary>The elements [offset, offset + length) as an ILGPU view.</summary>
     public ArrayView<T> ArrayView(int offset, int length) => Memory.View.SubView(offset, length);
 
-    public override void Dispose() => Memory.Dispose();
+    protected override void DisposeCore() => Memory.Dispose();
 }
