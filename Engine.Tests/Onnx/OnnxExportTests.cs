@@ -133,18 +133,7 @@ public sealed class OnnxExportTests : IDisposable
         return (output.ToArray(), output.Dimensions.ToArray());
     }
 
-    private static void AssertClose(float[] expected, float[] actual)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        var worst = 0f;
-        var at = 0;
-        for (var i = 0; i < expected.Length; i++)
-        {
-            var d = MathF.Abs(expected[i] - actual[i]);
-            if (!(d <= worst)) (worst, at) = (d, i);
-        }
-        Assert.True(worst <= Tolerance, $"ONNX differs from the engine by {worst} at {at}: {actual[at]} vs {expected[at]}.");
-    }
+    private static void AssertClose(float[] expected, float[] actual) => Expect.Close(expected, actual, 0, Tolerance, "ONNX output against the engine's");
 
     /// <summary>Guards against a comparison that passes because the outputs hardly depend on the digit.</summary>
     private static void AssertVaried(float[] values, int classes)

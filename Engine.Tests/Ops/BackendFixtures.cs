@@ -1,4 +1,5 @@
 using DeepGpu.Backends;
+using DeepGpu.Backends.Cpu;
 using DeepGpu.Backends.Ilgpu;
 
 namespace DeepGpu.Tests.Ops;
@@ -6,22 +7,26 @@ namespace DeepGpu.Tests.Ops;
 /// <summary>One backend per test class, created on first use (so a class whose tests are all skipped never opens a device).</summary>
 public abstract class BackendFixture : IDisposable
 {
-    private readonly Lazy<Backend> backend;
+    private readonly Lazy<Backend> _backend;
+
+    protected BackendFixture(Func<Backend> create) => _backend = new Lazy<Backend>(create);
 
     protected BackendFixture(string name) : this(() => BackendFactory.Create(name)) { }
 
-    protected BackendFixture(Func<Backend> create) => backend = new Lazy<Backend>(create);
-
-    public Backend Backend => backend.Value;
+    public Backend Backend => _backend.Value;
 
     public void Dispose()
     {
-        if (backend.IsValueCreated) backend.Value.Dispose();
+        if (_backend.IsValueCreated) _backend.Value.Dispose();
         GC.SuppressFinalize(this);
     }
 }
 
 public sealed class CpuFixture() : BackendFixture("cpu");
+public sealed class CpuScalarFixture() : BackendFixture(() => new CpuBackend(CpuTier.Scalar));
+public sealed class CpuVector128Fixture() : BackendFixture(() => new CpuBackend(CpuTier.Vector128));
+public sealed class CpuVector256Fixture() : BackendFixture(() => new CpuBackend(CpuTier.Vector256));
+public sealed class CpuVector512Fixture() : BackendFixture(() => new CpuBackend(CpuTier.Vector512));
 /// <summary>The simulator with ILGPU's assertions on; an out-of-bounds index is recorded by <see cref="TestSupport.KernelAssertions"/>.</summary>
 public sealed class IlgpuCpuFixture() : BackendFixture(() => new IlgpuBackend("ilgpu-cpu", IlgpuGemm.Auto, gpuShapedCpu: false, assertions: true));
 public sealed class CudaFixture() : BackendFixture("cuda");

@@ -1,5 +1,6 @@
 using DeepGpu.Backends;
 using DeepGpu.Backends.Ilgpu;
+using DeepGpu.Diagnostics;
 using DeepGpu.Tests.TestSupport;
 using Xunit;
 
@@ -28,12 +29,6 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
     /// <summary>An out-of-bounds index in a kernel fails the test that ran it.</summary>
     public void Dispose() => KernelAssertions.ThrowIfAny();
 
-    private static float[] Random(int length, int seed)
-    {
-        var r = new Random(seed);
-        return Enumerable.Range(0, length).Select(_ => (float)(r.NextDouble() * 2 - 1)).ToArray();
-    }
-
     private static float[] Run(Backend backend, float[] input, Action<BufferView<float>> op)
     {
         using var buffer = backend.Allocate<float>(input.Length);
@@ -42,15 +37,6 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
         var result = new float[input.Length];
         backend.Download(buffer.View, result);
         return result;
-    }
-
-    private static void Close(float[] expected, float[] actual, double tolerance)
-    {
-        Assert.Equal(expected.Length, actual.Length);
-        for (var i = 0; i < expected.Length; i++)
-        {
-            Assert.True(Math.Abs(expected[i] - actual[i]) <= tolerance * (1 + Math.Abs(expected[i])), $"[{i}]: expected {expected[i]}, got {actual[i]}");
-        }
     }
 
     [Theory]
@@ -62,15 +48,15 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
     public void GemmWithGpuTiles(bool register, int m, int n, int k, bool transposeA, bool transposeB)
     {
         var backend = register ? fixture.Register : fixture.Tiled;
-        var a = Random(m * k, 1);
-        var b = Random(k * n, 2);
-        var c0 = Random(m * n, 3);
+        var a = TestArrays.Uniform(m * k, 1);
+        var b = TestArrays.Uniform(k * n, 2);
+        var c0 = TestArrays.Uniform(m * n, 3);
         using var ab = backend.Allocate<float>(a.Length);
         using var bb = backend.Allocate<float>(b.Length);
         backend.Upload<float>(a, ab);
         backend.Upload<float>(b, bb);
         var c = Run(backend, c0, cv => backend.Gemm(transposeA, transposeB, m, n, k, 1.5f, ab, bb, -0.5f, cv));
-        Close(Reference.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, -0.5f, c0), c, 1e-5);
+        Expect.Close(Reference.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, -0.5f, c0), c, 1e-5, 1e-5);
     }
 
     [Fact]
@@ -78,19 +64,19 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
     {
         var backend = fixture.Tiled;
         const int rows = 300, cols = 3;
-        var dy = Random(rows * cols, 4);
+        var dy = TestArrays.Uniform(rows * cols, 4);
         using var dyb = backend.Allocate<float>(dy.Length);
         backend.Upload<float>(dy, dyb);
         var db = Run(backend, new float[cols], v => backend.BiasGradient(dyb, v, rows, cols));
-        Close(Reference.BiasGradient(dy, rows, cols), db, 1e-5);
+        Expect.Close(Reference.BiasGradient(dy, rows, cols), db, 1e-5, 1e-5);
 
         var acc = Run(backend, [1f], v => backend.SumOfSquares(dyb, 0.5f, v));
-        Close([(float)(1 + 0.5 * Reference.SumOfSquares(dy))], acc, 1e-5);
+        Expect.Close([(float)(1 + 0.5 * Reference.SumOfSquares(dy))], acc, 1e-5, 1e-5);
 
         var g = new NormalizationGeometry(20, 3, 15);
-        var x = Random(g.Length, 5);
-        var gamma = Random(3, 6);
-        var beta = Random(3, 7);
+        var x = TestArrays.Uniform(g.Length, 5);
+        var gamma = TestArrays.Uniform(3, 6);
+        var beta = TestArrays.Uniform(3, 7);
         using var xb = backend.Allocate<float>(g.Length);
         using var gb = backend.Allocate<float>(3);
         using var bb = backend.Allocate<float>(3);
@@ -109,12 +95,12 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
             X = xb, Gamma = gb, Beta = bb, Y = v, RunningMean = rm, RunningVar = rv, SavedMean = mean, SavedInvStd = inv,
         }));
         var r = Reference.BatchNormForward(g, true, 0.9f, 1e-5f, x, gamma, beta, new float[3], new float[3]);
-        Close(r.Y, y, 1e-4);
+        Expect.Close(r.Y, y, 1e-4, 1e-4);
         var dx = Run(backend, new float[g.Length], v => backend.BatchNormBackward(g, new BatchNormBackwardBuffers
         {
             X = xb, Gamma = gb, DY = xb, SavedMean = mean, SavedInvStd = inv, DX = v, DGamma = dgamma, DBeta = dbeta,
         }));
         var (dxRef, _, _) = Reference.BatchNormBackward(g, x, gamma, x, r.Mean, r.InvStd);
-        Close(dxRef, dx, 1e-4);
+        Expect.Close(dxRef, dx, 1e-4, 1e-4);
     }
 }

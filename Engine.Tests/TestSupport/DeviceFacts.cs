@@ -1,5 +1,6 @@
 using System.Reflection;
 using DeepGpu.Backends;
+using DeepGpu.Backends.Cpu;
 using Xunit;
 using Xunit.Abstractions;
 using Xunit.Sdk;
@@ -7,37 +8,52 @@ using Xunit.Sdk;
 namespace DeepGpu.Tests.TestSupport;
 
 /// <summary>
-/// Marks a test class that needs a device for one backend. Tests declared with <see cref="OpFactAttribute"/> or
-/// <see cref="OpTheoryAttribute"/> (typically in an abstract base class) are reported as skipped, with the
-/// reason, in every class marked with a backend whose device <see cref="BackendFactory.Probe"/> did not accept.
+/// A condition a test class needs. Tests declared with <see cref="OpFactAttribute"/> or <see cref="OpTheoryAttribute"/>
+/// (typically in an abstract base class) are reported as skipped, with the reason, in every class whose condition
+/// does not hold.
 /// </summary>
 [AttributeUsage(AttributeTargets.Class)]
-public sealed class RequiresDeviceAttribute(string backend) : Attribute
+public abstract class ClassRequirementAttribute : Attribute
 {
-    public string Backend { get; } = backend;
+    /// <summary>Null when the condition holds, else why the class's tests are skipped.</summary>
+    public abstract string? SkipReason();
 
-    /// <summary>Null when the backend has an accepted device, else why its tests are skipped.</summary>
-    public static string? SkipReason(Type testClass)
-    {
-        var required = testClass.GetCustomAttribute<RequiresDeviceAttribute>();
-        if (required is null) return null;
-        var devices = BackendFactory.Probe().Where(d => d.Backend == required.Backend).ToList();
-        if (devices.Any(d => d.Accepted)) return null;
-        var label = required.Backend == "cuda" ? "CUDA" : required.Backend == "opencl" ? "OpenCL" : required.Backend;
-        var why = string.Join("; ", devices.Select(d => d.Reason));
-        return $"no {label} device" + (why.Length > 0 ? $": {why}" : "");
-    }
+    /// <summary>Null when the class has no requirement or it holds, else why its tests are skipped.</summary>
+    public static string? SkipReason(Type testClass) => testClass.GetCustomAttribute<ClassRequirementAttribute>()?.SkipReason();
 
     internal static string? SkipReason(ITestMethod method) =>
         method.TestClass.Class is IReflectionTypeInfo info ? SkipReason(info.Type) : null;
 }
 
-/// <summary>A fact that is skipped visibly when its class needs a device that is not there.</summary>
+/// <summary>Marks a test class that needs a device for one backend, as <see cref="BackendFactory.Probe"/> reports it.</summary>
+public sealed class RequiresDeviceAttribute(string backend) : ClassRequirementAttribute
+{
+    public string Backend { get; } = backend;
+
+    public override string? SkipReason()
+    {
+        var devices = BackendFactory.Probe().Where(d => d.Backend == Backend).ToList();
+        if (devices.Any(d => d.Accepted)) return null;
+        var label = Backend == "cuda" ? "CUDA" : Backend == "opencl" ? "OpenCL" : Backend;
+        var why = string.Join("; ", devices.Select(d => d.Reason));
+        return $"no {label} device" + (why.Length > 0 ? $": {why}" : "");
+    }
+}
+
+/// <summary>Marks a test class that runs the cpu backend on one SIMD tier, which this CPU may not accelerate.</summary>
+public sealed class RequiresCpuTierAttribute(CpuTier tier) : ClassRequirementAttribute
+{
+    public CpuTier Tier { get; } = tier;
+
+    public override string? SkipReason() => CpuTiers.IsSupported(Tier) ? null : $"this CPU does not accelerate the {Tier} tier.";
+}
+
+/// <summary>A fact that is skipped visibly when its class's requirement does not hold.</summary>
 [XunitTestCaseDiscoverer("DeepGpu.Tests.TestSupport.OpFactDiscoverer", "DeepGpu.Tests")]
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class OpFactAttribute : FactAttribute;
 
-/// <summary>A theory that is skipped visibly when its class needs a device that is not there.</summary>
+/// <summary>A theory that is skipped visibly when its class's requirement does not hold.</summary>
 [XunitTestCaseDiscoverer("DeepGpu.Tests.TestSupport.OpTheoryDiscoverer", "DeepGpu.Tests")]
 [AttributeUsage(AttributeTargets.Method)]
 public sealed class OpTheoryAttribute : TheoryAttribute;
@@ -46,10 +62,10 @@ public sealed class OpFactDiscoverer(IMessageSink diagnosticMessageSink) : FactD
 {
     public override IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
     {
-        var reason = RequiresDeviceAttribute.SkipReason(testMethod);
+        var reason = ClassRequirementAttribute.SkipReason(testMethod);
         return reason is null
             ? base.Discover(discoveryOptions, testMethod, factAttribute)
-            : [new DeviceSkippedTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
+            : [new RequirementSkippedTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
     }
 }
 
@@ -57,35 +73,35 @@ public sealed class OpTheoryDiscoverer(IMessageSink diagnosticMessageSink) : The
 {
     public override IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute)
     {
-        var reason = RequiresDeviceAttribute.SkipReason(testMethod);
+        var reason = ClassRequirementAttribute.SkipReason(testMethod);
         return reason is null
             ? base.Discover(discoveryOptions, testMethod, theoryAttribute)
-            : [new DeviceSkippedTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
+            : [new RequirementSkippedTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
     }
 }
 
-/// <summary>A test case reported as skipped because its device is missing.</summary>
-public sealed class DeviceSkippedTestCase : XunitTestCase
+/// <summary>A test case reported as skipped because its class's requirement does not hold.</summary>
+public sealed class RequirementSkippedTestCase : XunitTestCase
 {
-    private string reason = "";
+    private string _reason = "";
 
     [Obsolete("Called by the de-serializer; should only be called by deriving classes for de-serialization purposes")]
-    public DeviceSkippedTestCase() { }
+    public RequirementSkippedTestCase() { }
 
-    public DeviceSkippedTestCase(IMessageSink sink, TestMethodDisplay display, TestMethodDisplayOptions options, ITestMethod method, string reason)
-        : base(sink, display, options, method) => this.reason = reason;
+    public RequirementSkippedTestCase(IMessageSink sink, TestMethodDisplay display, TestMethodDisplayOptions options, ITestMethod method, string reason)
+        : base(sink, display, options, method) => _reason = reason;
 
-    protected override string GetSkipReason(IAttributeInfo factAttribute) => reason;
+    protected override string GetSkipReason(IAttributeInfo factAttribute) => _reason;
 
     public override void Serialize(IXunitSerializationInfo data)
     {
         base.Serialize(data);
-        data.AddValue("DeviceSkipReason", reason);
+        data.AddValue("SkipReason", _reason);
     }
 
     public override void Deserialize(IXunitSerializationInfo data)
     {
-        reason = data.GetValue<string>("DeviceSkipReason");
+        _reason = data.GetValue<string>("SkipReason");
         base.Deserialize(data);
     }
 }

@@ -30,12 +30,7 @@ public static class SelfCheck
         public Backend Backend { get; } = backend;
         private readonly Random _rng = new(12345);
 
-        public float[] Rand(int n, float lo = -1f, float hi = 1f)
-        {
-            var v = new float[n];
-            for (var i = 0; i < n; i++) v[i] = lo + (float)_rng.NextDouble() * (hi - lo);
-            return v;
-        }
+        public float[] Rand(int n, float lo = -1f, float hi = 1f) => TestArrays.Uniform(_rng, n, lo, hi);
 
         public int[] Labels(int n, int classes) => Enumerable.Range(0, n).Select(_ => _rng.Next(classes)).ToArray();
 
@@ -60,23 +55,14 @@ public static class SelfCheck
             try
             {
                 var pairs = run();
-                double worst = 0, error = 0;
+                var worst = new Discrepancy(-1, 0, 0, 0, 0);
                 foreach (var (actual, expected) in pairs)
                 {
                     if (actual.Length != expected.Length) return new(group, op, shape, double.NaN, atol, false, clock.Elapsed.TotalMilliseconds, "length differs");
-                    for (var i = 0; i < actual.Length; i++)
-                    {
-                        // Equal values (infinities included) match exactly.
-                        var d = actual[i] == expected[i] ? 0 : Math.Abs((double)actual[i] - expected[i]);
-                        var ratio = d == 0 ? 0 : d / (atol + rtol * Math.Abs(expected[i]));
-                        if (double.IsNaN(ratio) || ratio > worst)
-                        {
-                            worst = double.IsNaN(ratio) ? double.PositiveInfinity : ratio;
-                            error = double.IsNaN(d) ? double.NaN : d;
-                        }
-                    }
+                    var d = TestArrays.Worst(expected, actual, rtol, atol);
+                    if (d.Ratio > worst.Ratio) worst = d;
                 }
-                return new(group, op, shape, error, atol, worst <= 1, clock.Elapsed.TotalMilliseconds);
+                return new(group, op, shape, worst.Error, atol, worst.Within, clock.Elapsed.TotalMilliseconds);
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
