@@ -12,17 +12,24 @@ public sealed partial class CpuBackend
     {
         var planes = g.Batch * g.Channels;
         var chunks = Pool.Chunks((long)planes * g.Height * g.Width, 1 << 15);
-        Pool.For(chunks, new PoolJob(mode, g, chunks, false, x, y, argmax));
+        Pool.For(chunks, new PoolJob(mode, g, Tier, chunks, false, x, y, argmax));
     }
 
     protected override void PoolingBackwardCore(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx)
     {
         var planes = g.Batch * g.Channels;
         var chunks = Pool.Chunks((long)planes * g.Height * g.Width, 1 << 15);
-        Pool.For(chunks, new PoolJob(mode, g, chunks, true, dx, dy, argmax));
+        Pool.For(chunks, new PoolJob(mode, g, Tier, chunks, true, dx, dy, argmax));
     }
 
-    private readonly struct PoolJob(PoolingMode mode, PoolingGeometry g, int chunks, bool backward,
+    /// <summary>
+    /// How many 2x2 max windows one step of the SIMD row loop takes on <paramref name="tier"/>: 8 (AVX2, then 4 at a
+    /// time), 4 (SSE) or 1 (scalar only). Never wider than the tier, nor than what the hardware has.
+    /// </summary>
+    internal static int MaxPoolingStep(CpuTier tier) =>
+        tier >= CpuTier.Vector256 && Avx2.IsSupported ? 8 : tier >= CpuTier.Vector128 && Sse.IsSupported ? 4 : 1;
+
+    private readonly struct PoolJob(PoolingMode mode, PoolingGeometry g, CpuTier tier, int chunks, bool backward,
         BufferView<float> x, BufferView<float> y, BufferView<int> argmax) : WorkerPool.IWork
     {
         public void Run(int index, int worker)
@@ -51,7 +58,7 @@ public sealed partial class CpuBackend
             var max = mode == PoolingMode.Max;
             if (size == 2 && stride == 2 && pad == 0)
             {
-                Forward2x2(x, y, argmax, planeStart, outH, outW, width, max);
+                Forward2x2(x, y, argmax, planeStart, outH, outW, width, max, MaxPoolingStep(tier));
                 return;
             }
             var inv = 1f / (size * size);
@@ -98,7 +105,8 @@ public sealed partial class CpuBackend
         }
 
         // The book's 2×2, stride 2 pooling: windows never overlap or clip, so no bounds logic.
-        private static void Forward2x2(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int planeStart, int outH, int outW, int width, bool max)
+        private static void Forward2x2(ReadOnlySpan<float> x, Span<float> y, Span<int> argmax, int planeStart, int outH, int outW, int width, bool max,
+            int step)
         {
             for (var oh = 0; oh < outH; oh++)
             {
@@ -115,7 +123,9 @@ public sealed partial class CpuBackend
                 }
                 var arg = argmax.Slice(oh * outW, outW);
                 var baseIndex = planeStart + 2 * oh * width;
-                for (var ow = Avx2.IsSupported ? MaxRow2x2Avx2(top, bottom, row, arg, baseIndex, width) : 0; ow < row.Length; ow++)
+                var ow = step == 8 ? MaxRow2x2By8(top, bottom, row, arg, baseIndex, width) : 0;
+                if (step >= 4) ow = MaxRow2x2By4(top, bottom, row, arg, baseIndex, width, ow);
+                for (; ow < row.Length; ow++)
                 {
                     float a = top[2 * ow], b = top[2 * ow + 1], c = bottom[2 * ow], d = bottom[2 * ow + 1];
                     // Row-major window order with strict >, as the general path: the first maximum wins.
@@ -131,11 +141,11 @@ public sealed partial class CpuBackend
         }
 
         /// <summary>
-        /// Eight (then four) 2x2 windows at a time, branch-free (on real data the winner is random, and mispredicted branches
-        /// made the scalar loop 3x slower than on constant data): the same first-maximum-wins rule with strict >.
-        /// Returns how many outputs it did; the caller finishes the row.
+        /// Eight 2x2 windows at a time, branch-free (on real data the winner is random, and mispredicted branches made the
+        /// scalar loop 3x slower than on constant data): the same first-maximum-wins rule with strict >. Returns how many
+        /// outputs it did; the caller finishes the row.
         /// </summary>
-        private static int MaxRow2x2Avx2(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width)
+        private static int MaxRow2x2By8(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width)
         {
             var ow = 0;
             ref var t = ref MemoryMarshal.GetReference(top);
@@ -168,7 +178,16 @@ public sealed partial class CpuBackend
                 value.StoreUnsafe(ref MemoryMarshal.GetReference(row), (nuint)ow);
                 (Vector256.Create(baseIndex + 2 * ow) + lanes + offset).StoreUnsafe(ref MemoryMarshal.GetReference(arg), (nuint)ow);
             }
-            // Then four at a time (a 24-wide plane leaves 4 of its 12 outputs).
+            return ow;
+        }
+
+        /// <summary>Four 2x2 windows at a time from output <paramref name="ow"/> on (after the 8-wide steps, a 24-wide plane
+        /// leaves 4 of its 12 outputs); returns how far it got.</summary>
+        private static int MaxRow2x2By4(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width,
+            int ow)
+        {
+            ref var t = ref MemoryMarshal.GetReference(top);
+            ref var b = ref MemoryMarshal.GetReference(bottom);
             var lanes4 = Vector128.Create(0, 2, 4, 6);
             var one4 = Vector128.Create(1);
             var down4 = Vector128.Create(width);
