@@ -64,9 +64,12 @@ public static class BackendFactory
     }
 
     /// <summary>CUDA if a device is there, else an OpenCL GPU ILGPU accepts, else the managed cpu backend.</summary>
-    public static (string Backend, string Why) ChooseAuto()
+    public static (string Backend, string Why) ChooseAuto() => ChooseAuto(Probe());
+
+    /// <summary>What auto picks among <paramref name="devices"/> (as <see cref="Probe"/> reports them), and why.</summary>
+    public static (string Backend, string Why) ChooseAuto(IReadOnlyList<DeviceReport> devices)
     {
-        var devices = Probe();
+        ArgumentNullException.ThrowIfNull(devices);
         var cuda = devices.FirstOrDefault(d => d.Backend == "cuda" && d.Accepted);
         if (cuda is not null) return ("cuda", $"found the CUDA device {cuda.Name}");
         var openCl = devices.FirstOrDefault(d => d.Backend == "opencl" && d.Accepted && d.IsGpu);
