@@ -68,6 +68,9 @@ internal sealed class WorkerPool : IDisposable
     public void For<T>(int count, T body) where T : struct, IWork
     {
         if (count <= 0) return;
+        // The box is made on the first call even when the pool is busy (tests in parallel), so that a later call
+        // that does get the pool allocates nothing either.
+        var box = Box<T>.Instance;
         if (!TryAcquire(count))
         {
             for (var i = 0; i < count; i++) body.Run(i, 0);
@@ -75,7 +78,6 @@ internal sealed class WorkerPool : IDisposable
         }
         try
         {
-            var box = Box<T>.Instance;
             box.Body = body;
             RunAcquired(count, box);
             box.Body = default;
