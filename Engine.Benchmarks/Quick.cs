@@ -342,7 +342,7 @@ internal static unsafe class QuickKernels
                 var calls = 200_000_000 / (n * 48);
                 var t = Quick.Time(() =>
                 {
-                    for (var c = 0; c < calls; c++) DirectConvolution.Dot(n, a, 1024, a + 100000, a + 100001, a + 100002, sums);
+                    for (var c = 0; c < calls; c++) DirectConvolutionDotKernels.Dot(n, a, 1024, a + 100000, a + 100001, a + 100002, sums);
                 });
                 Console.WriteLine($"dot n={n}: {2.0 * 24 * n * calls / t / 1e6:F1} GFLOP/s one core");
             }

@@ -9,7 +9,7 @@
 // for rows: 10–20% of the work). dx is the same kind of convolution, of dy laid out on a canvas with borders
 // KH−1−P and KW−1−P (the same cells), with the filters flipped and their channels swapped; that canvas, shifted
 // by its borders, also holds dy at x's virtual columns with zeros in between, so dw reduces dy·x over j in
-// vector lanes (DirectConvolution.Dot). Each group has its own partial dw and db, summed in group order, so
+// vector lanes (DirectConvolutionDotKernels.Dot). Each group has its own partial dw and db, summed in group order, so
 // results do not depend on which worker ran what.
 using System.Numerics;
 using System.Numerics.Tensors;
@@ -323,9 +323,9 @@ public sealed partial class CpuBackend
             for (var p0 = 0; p0 < layout.Patch3; p0 += 3)
             {
                 float* x0 = xp + offsets[p0], x1 = xp + offsets[p0 + 1], x2 = xp + offsets[p0 + 2];
-                if (rows == 8) DirectConvolution.Dot(length, dyRows, ld, x0, x1, x2, sums);
-                else if (layout.NR == 16) DirectConvolution.Dot256(length, dyRows, ld, x0, x1, x2, sums);
-                else DirectConvolution.Dot128(length, dyRows, ld, x0, x1, x2, sums);
+                if (rows == 8) DirectConvolutionDotKernels.Dot(length, dyRows, ld, x0, x1, x2, sums);
+                else if (layout.NR == 16) DirectConvolutionDotKernels.Dot256(length, dyRows, ld, x0, x1, x2, sums);
+                else DirectConvolutionDotKernels.Dot128(length, dyRows, ld, x0, x1, x2, sums);
                 for (var r = 0; r < rows && f0 + r < g.Filters; r++)
                 {
                     for (var t = 0; t < 3 && p0 + t < k; t++) dwPart[(f0 + r) * k + p0 + t] = sums[r * 3 + t];

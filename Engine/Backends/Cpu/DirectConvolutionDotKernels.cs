@@ -7,7 +7,7 @@ using System.Runtime.Intrinsics.X86;
 
 namespace DeepGpu.Backends.Cpu;
 
-internal static unsafe class DirectConvolution
+internal static unsafe class DirectConvolutionDotKernels
 {
     /// <summary>
     /// 24 dot products of length n (a multiple of 16): sums[r·3 + t] = Σ_j dy[r·ld + j]·x_t[j] for 8 rows of dy
