@@ -1,21 +1,21 @@
 // Optimizer kernels: one launch updates the whole flat parameter buffer, one thread per parameter
 // (implicitly grouped, extent = p's length). The rules are the book's (common/optimizer.py):
 //   Sgd:      p −= lr·g
-//   Momentum: v = m·v − lr·g; p += v                                (s1 = v)
-//   Nesterov: v = m·v − lr·g; p += m·m·v − (1 + m)·lr·g             (s1 = v, the book's form)
-//   AdaGrad:  h += g²; p −= lr·g / (√h + eps)                       (s1 = h)
-//   RmsProp:  h = d·h + (1 − d)·g²; p −= lr·g / (√h + eps)          (s1 = h)
-//   Adam:     m += (1 − β1)(g − m); v += (1 − β2)(g² − v); p −= lr_t·m / (√v + eps)   (s1 = m, s2 = v;
+//   Momentum: v = m·v − lr·g; p += v                                (first state v)
+//   Nesterov: v = m·v − lr·g; p += m·m·v − (1 + m)·lr·g             (first state v, the book's form)
+//   AdaGrad:  h += g²; p −= lr·g / (√h + eps)                       (first state h)
+//   RmsProp:  h = d·h + (1 − d)·g²; p −= lr·g / (√h + eps)          (first state h)
+//   Adam:     m += (1 − β1)(g − m); v += (1 − β2)(g² − v); p −= lr_t·m / (√v + eps)   (first state m, second state v;
 //             lr_t is bias-corrected by the caller)
 // Rules without state are passed a placeholder view that is never read.
 using ILGPU;
 
 namespace DeepGpu.Kernels;
 
-/// <summary>Hyper-parameters of one update (Decay: momentum, RMSprop decay or β1; Decay2: β2).</summary>
+/// <summary>Hyper-parameters of one update (see UpdateHyper: the first state's decay is momentum, RMSprop's d or β1; the second's β2).</summary>
 public struct UpdateArgs
 {
-    public float LearningRate, Decay, Decay2, Epsilon;
+    public float LearningRate, FirstStateDecay, SecondStateDecay, Epsilon;
 }
 
 public static class OptimizerKernels
@@ -24,7 +24,7 @@ public static class OptimizerKernels
 
     public static void Momentum(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> v)
     {
-        var vi = h.Decay * v[i] - h.LearningRate * g[i];
+        var vi = h.FirstStateDecay * v[i] - h.LearningRate * g[i];
         v[i] = vi;
         p[i] += vi;
     }
@@ -32,9 +32,9 @@ public static class OptimizerKernels
     public static void Nesterov(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> v)
     {
         var gi = g[i];
-        var vi = h.Decay * v[i] - h.LearningRate * gi;
+        var vi = h.FirstStateDecay * v[i] - h.LearningRate * gi;
         v[i] = vi;
-        p[i] += h.Decay * h.Decay * vi - (1f + h.Decay) * h.LearningRate * gi;
+        p[i] += h.FirstStateDecay * h.FirstStateDecay * vi - (1f + h.FirstStateDecay) * h.LearningRate * gi;
     }
 
     public static void AdaGrad(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> s)
@@ -48,7 +48,7 @@ public static class OptimizerKernels
     public static void RmsProp(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> s)
     {
         var gi = g[i];
-        var si = h.Decay * s[i] + (1f - h.Decay) * gi * gi;
+        var si = h.FirstStateDecay * s[i] + (1f - h.FirstStateDecay) * gi * gi;
         s[i] = si;
         p[i] -= h.LearningRate * gi / (MathF.Sqrt(si) + h.Epsilon);
     }
@@ -56,8 +56,8 @@ public static class OptimizerKernels
     public static void Adam(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v)
     {
         var gi = g[i];
-        var mi = m[i] + (1f - h.Decay) * (gi - m[i]);
-        var vi = v[i] + (1f - h.Decay2) * (gi * gi - v[i]);
+        var mi = m[i] + (1f - h.FirstStateDecay) * (gi - m[i]);
+        var vi = v[i] + (1f - h.SecondStateDecay) * (gi * gi - v[i]);
         m[i] = mi;
         v[i] = vi;
         p[i] -= h.LearningRate * mi / (MathF.Sqrt(vi) + h.Epsilon);

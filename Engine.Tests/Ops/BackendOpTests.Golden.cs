@@ -188,8 +188,8 @@ public abstract partial class BackendOpTests
         var expected = gd.Out("p_after_each_step").Floats;
         var n = p0.Length;
         var p = Up(p0);
-        var s1 = Zeros<float>(n);
-        var s2 = Zeros<float>(n);
+        var firstState = Zeros<float>(n);
+        var secondState = Zeros<float>(n);
         var lr = gd.Param("lr");
         var eps = gd.Params.TryGetProperty("eps", out var e) ? (float)e.GetDouble() : 1e-7f;
         for (var t = 1; t <= 3; t++)
@@ -206,8 +206,8 @@ public abstract partial class BackendOpTests
             var g = Up(grads[((t - 1) * n)..(t * n)]);
             Backend.ApplyUpdate(rule, hyper, new UpdateBuffers
             {
-                Parameters = p, Gradients = g, FirstState = rule == UpdateRule.Sgd ? default : s1.View,
-                SecondState = rule == UpdateRule.Adam ? s2.View : default,
+                Parameters = p, Gradients = g, FirstState = rule == UpdateRule.Sgd ? default : firstState.View,
+                SecondState = rule == UpdateRule.Adam ? secondState.View : default,
             });
             Close(expected[((t - 1) * n)..(t * n)], Down<float>(p), 1e-5, 1e-6, $"step {t}");
         }

@@ -422,11 +422,11 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
     public void ApplyUpdateThreeSteps(UpdateRule rule, int n)
     {
         var p = TestArrays.Uniform(n, 20);
-        var s1 = new float[n];
-        var s2 = new float[n];
+        var firstState = new float[n];
+        var secondState = new float[n];
         var pBuffer = Up(p);
-        var s1Buffer = Zeros<float>(n);
-        var s2Buffer = Zeros<float>(n);
+        var firstBuffer = Zeros<float>(n);
+        var secondBuffer = Zeros<float>(n);
         for (var step = 1; step <= 3; step++)
         {
             var g = TestArrays.Uniform(n, 30 + step);
@@ -440,14 +440,14 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
             var stateless = rule == UpdateRule.Sgd;
             Backend.ApplyUpdate(rule, hyper, new UpdateBuffers
             {
-                Parameters = pBuffer, Gradients = Up(g), FirstState = stateless ? default : s1Buffer.View,
-                SecondState = rule == UpdateRule.Adam ? s2Buffer.View : default,
+                Parameters = pBuffer, Gradients = Up(g), FirstState = stateless ? default : firstBuffer.View,
+                SecondState = rule == UpdateRule.Adam ? secondBuffer.View : default,
             });
-            Reference.ApplyUpdate(rule, hyper, p, g, s1, s2);
+            Reference.ApplyUpdate(rule, hyper, p, g, firstState, secondState);
         }
         Close(p, Down<float>(pBuffer), 1e-5, 1e-6, "p");
-        if (rule != UpdateRule.Sgd) Close(s1, Down<float>(s1Buffer), 1e-5, 1e-6, "s1");
-        if (rule == UpdateRule.Adam) Close(s2, Down<float>(s2Buffer), 1e-5, 1e-7, "s2");
+        if (rule != UpdateRule.Sgd) Close(firstState, Down<float>(firstBuffer), 1e-5, 1e-6, "first state");
+        if (rule == UpdateRule.Adam) Close(secondState, Down<float>(secondBuffer), 1e-5, 1e-7, "second state");
     }
 
     // ---- convolution and pooling --------------------------------------------------------------------

@@ -213,10 +213,10 @@ public static class ScalarReference
         return y;
     }
 
-    /// <summary>One update step in place on p, s1, s2 (double arithmetic on float state).</summary>
-    public static void ApplyUpdate(UpdateRule rule, UpdateHyper h, float[] p, float[] g, float[] s1, float[] s2)
+    /// <summary>One update step in place on p and the two states (double arithmetic on float state).</summary>
+    public static void ApplyUpdate(UpdateRule rule, UpdateHyper h, float[] p, float[] g, float[] firstState, float[] secondState)
     {
-        double lr = h.LearningRate, d = h.Decay, d2 = h.Decay2, eps = h.Epsilon;
+        double lr = h.LearningRate, d = h.FirstStateDecay, d2 = h.SecondStateDecay, eps = h.Epsilon;
         for (var i = 0; i < p.Length; i++)
         {
             double gi = g[i];
@@ -226,25 +226,25 @@ public static class ScalarReference
                     p[i] = (float)(p[i] - lr * gi);
                     break;
                 case UpdateRule.Momentum:
-                    s1[i] = (float)(d * s1[i] - lr * gi);
-                    p[i] = (float)(p[i] + (double)s1[i]);
+                    firstState[i] = (float)(d * firstState[i] - lr * gi);
+                    p[i] = (float)(p[i] + (double)firstState[i]);
                     break;
                 case UpdateRule.Nesterov:
-                    s1[i] = (float)(d * s1[i] - lr * gi);
-                    p[i] = (float)(p[i] + d * d * s1[i] - (1 + d) * lr * gi);
+                    firstState[i] = (float)(d * firstState[i] - lr * gi);
+                    p[i] = (float)(p[i] + d * d * firstState[i] - (1 + d) * lr * gi);
                     break;
                 case UpdateRule.AdaGrad:
-                    s1[i] = (float)(s1[i] + gi * gi);
-                    p[i] = (float)(p[i] - lr * gi / (Math.Sqrt(s1[i]) + eps));
+                    firstState[i] = (float)(firstState[i] + gi * gi);
+                    p[i] = (float)(p[i] - lr * gi / (Math.Sqrt(firstState[i]) + eps));
                     break;
                 case UpdateRule.RmsProp:
-                    s1[i] = (float)(d * s1[i] + (1 - d) * gi * gi);
-                    p[i] = (float)(p[i] - lr * gi / (Math.Sqrt(s1[i]) + eps));
+                    firstState[i] = (float)(d * firstState[i] + (1 - d) * gi * gi);
+                    p[i] = (float)(p[i] - lr * gi / (Math.Sqrt(firstState[i]) + eps));
                     break;
                 case UpdateRule.Adam:
-                    s1[i] = (float)(s1[i] + (1 - d) * (gi - s1[i]));
-                    s2[i] = (float)(s2[i] + (1 - d2) * (gi * gi - s2[i]));
-                    p[i] = (float)(p[i] - lr * s1[i] / (Math.Sqrt(s2[i]) + eps));
+                    firstState[i] = (float)(firstState[i] + (1 - d) * (gi - firstState[i]));
+                    secondState[i] = (float)(secondState[i] + (1 - d2) * (gi * gi - secondState[i]));
+                    p[i] = (float)(p[i] - lr * firstState[i] / (Math.Sqrt(secondState[i]) + eps));
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(rule));

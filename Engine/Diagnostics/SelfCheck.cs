@@ -177,15 +177,15 @@ public static class SelfCheck
             yield return c.Compare("optimizer", rule.ToString().ToLowerInvariant(), "3 steps x 1027", () =>
             {
                 const int n = 1027;
-                var p = c.Rand(n); var s1 = new float[n]; var s2 = new float[n];
-                using var dp = c.Up(p); using var ds1 = c.Up(s1); using var ds2 = c.Up(s2);
+                var p = c.Rand(n); var firstState = new float[n]; var secondState = new float[n];
+                using var dp = c.Up(p); using var dFirst = c.Up(firstState); using var dSecond = c.Up(secondState);
                 var hyper = new UpdateHyper(0.01f, 0.9f, 0.999f, 1e-7f);
                 for (var t = 0; t < 3; t++)
                 {
                     var g = c.Rand(n);
                     using var dg = c.Up(g);
-                    be.ApplyUpdate(rule, hyper, new UpdateBuffers { Parameters = dp, Gradients = dg, FirstState = ds1, SecondState = ds2 });
-                    ScalarReference.ApplyUpdate(rule, hyper, p, g, s1, s2);
+                    be.ApplyUpdate(rule, hyper, new UpdateBuffers { Parameters = dp, Gradients = dg, FirstState = dFirst, SecondState = dSecond });
+                    ScalarReference.ApplyUpdate(rule, hyper, p, g, firstState, secondState);
                 }
                 return [(c.Down(dp), p)];
             }, 1e-5, 1e-4);

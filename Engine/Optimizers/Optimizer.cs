@@ -8,17 +8,17 @@ namespace DeepGpu.Optimizers;
 /// </summary>
 public sealed class Optimizer : IDisposable
 {
-    private DeviceBuffer<float>? _s1;
-    private DeviceBuffer<float>? _s2;
+    private DeviceBuffer<float>? _firstState;
+    private DeviceBuffer<float>? _secondState;
     private Backend? _backend;
 
-    private Optimizer(UpdateRule rule, float learningRate, float decay = 0f, float decay2 = 0f, float epsilon = 1e-7f)
+    private Optimizer(UpdateRule rule, float learningRate, float firstStateDecay = 0f, float secondStateDecay = 0f, float epsilon = 1e-7f)
     {
         if (!(learningRate > 0f) || float.IsInfinity(learningRate)) throw new DeepGpuException($"The learning rate must be a positive number, not {learningRate}.");
         Rule = rule;
         LearningRate = learningRate;
-        Decay = decay;
-        Decay2 = decay2;
+        FirstStateDecay = firstStateDecay;
+        SecondStateDecay = secondStateDecay;
         Epsilon = epsilon;
     }
 
@@ -46,8 +46,10 @@ public sealed class Optimizer : IDisposable
 
     public UpdateRule Rule { get; }
     public float LearningRate { get; }
-    public float Decay { get; }
-    public float Decay2 { get; }
+    /// <summary>The momentum (Momentum, Nesterov), RMSprop's decay or Adam's β1: see <see cref="UpdateHyper"/>.</summary>
+    public float FirstStateDecay { get; }
+    /// <summary>Adam's β2.</summary>
+    public float SecondStateDecay { get; }
     public float Epsilon { get; }
 
     /// <summary>Steps taken so far (Adam's t).</summary>
@@ -56,7 +58,7 @@ public sealed class Optimizer : IDisposable
     public string Name => Rule.ToString().ToLowerInvariant();
 
     /// <summary>State buffers (empty for SGD), in a fixed order, for checkpoints.</summary>
-    public IReadOnlyList<DeviceBuffer<float>> State => new[] { _s1, _s2 }.OfType<DeviceBuffer<float>>().ToArray();
+    public IReadOnlyList<DeviceBuffer<float>> State => new[] { _firstState, _secondState }.OfType<DeviceBuffer<float>>().ToArray();
 
     private int StateBufferCount => Rule switch
     {
@@ -71,11 +73,11 @@ public sealed class Optimizer : IDisposable
     /// <summary>Allocates zeroed state for <paramref name="parameterCount"/> parameters on a backend.</summary>
     public void Bind(Backend backend, int parameterCount)
     {
-        _s1?.Dispose();
-        _s2?.Dispose();
+        _firstState?.Dispose();
+        _secondState?.Dispose();
         _backend = backend;
-        _s1 = StateBufferCount >= 1 ? backend.Allocate<float>(parameterCount) : null;
-        _s2 = StateBufferCount >= 2 ? backend.Allocate<float>(parameterCount) : null;
+        _firstState = StateBufferCount >= 1 ? backend.Allocate<float>(parameterCount) : null;
+        _secondState = StateBufferCount >= 2 ? backend.Allocate<float>(parameterCount) : null;
         Steps = 0;
     }
 
@@ -91,17 +93,17 @@ public sealed class Optimizer : IDisposable
         if (Rule == UpdateRule.Adam)
         {
             // The book's bias correction folded into the step size.
-            lr = (float)(LearningRate * Math.Sqrt(1.0 - Math.Pow(Decay2, Steps)) / (1.0 - Math.Pow(Decay, Steps)));
+            lr = (float)(LearningRate * Math.Sqrt(1.0 - Math.Pow(SecondStateDecay, Steps)) / (1.0 - Math.Pow(FirstStateDecay, Steps)));
         }
-        _backend.ApplyUpdate(Rule, new UpdateHyper(lr, Decay, Decay2, Epsilon),
-            new UpdateBuffers { Parameters = p, Gradients = g, FirstState = _s1?.View ?? default, SecondState = _s2?.View ?? default });
+        _backend.ApplyUpdate(Rule, new UpdateHyper(lr, FirstStateDecay, SecondStateDecay, Epsilon),
+            new UpdateBuffers { Parameters = p, Gradients = g, FirstState = _firstState?.View ?? default, SecondState = _secondState?.View ?? default });
     }
 
     public override string ToString() => $"{Name} (lr {LearningRate})";
 
     public void Dispose()
     {
-        _s1?.Dispose();
-        _s2?.Dispose();
+        _firstState?.Dispose();
+        _secondState?.Dispose();
     }
 }

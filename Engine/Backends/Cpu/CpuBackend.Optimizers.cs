@@ -15,16 +15,16 @@ public sealed partial class CpuBackend
     }
 
     private readonly struct UpdateJob(UpdateRule rule, UpdateHyper hyper, BufferView<float> p, BufferView<float> g,
-        BufferView<float> s1, BufferView<float> s2, int chunks) : WorkerPool.IWork
+        BufferView<float> firstState, BufferView<float> secondState, int chunks) : WorkerPool.IWork
     {
         public void Run(int index, int worker)
         {
             var (first, last) = WorkerPool.Chunk(index, chunks, p.Length);
             var ps = p.Span()[first..last];
             var gs = g.Span()[first..last];
-            var a = rule == UpdateRule.Sgd ? default : s1.Span()[first..last];
-            var b = rule == UpdateRule.Adam ? s2.Span()[first..last] : default;
-            float lr = hyper.LearningRate, d = hyper.Decay, d2 = hyper.Decay2, eps = hyper.Epsilon;
+            var a = rule == UpdateRule.Sgd ? default : firstState.Span()[first..last];
+            var b = rule == UpdateRule.Adam ? secondState.Span()[first..last] : default;
+            float lr = hyper.LearningRate, d = hyper.FirstStateDecay, d2 = hyper.SecondStateDecay, eps = hyper.Epsilon;
             var i = 0;
             var w = Vector<float>.Count;
             ref var pr = ref MemoryMarshal.GetReference(ps);

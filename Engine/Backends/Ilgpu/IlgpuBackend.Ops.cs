@@ -168,18 +168,21 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
 
     protected override void ApplyUpdateCore(UpdateRule rule, UpdateHyper hyper, in UpdateBuffers buffers)
     {
-        var (p, g, s1, s2) = (buffers.Parameters, buffers.Gradients, buffers.FirstState, buffers.SecondState);
+        var (p, g, first, second) = (buffers.Parameters, buffers.Gradients, buffers.FirstState, buffers.SecondState);
         var n = p.Length;
         if (n == 0) return;
-        var h = new UpdateArgs { LearningRate = hyper.LearningRate, Decay = hyper.Decay, Decay2 = hyper.Decay2, Epsilon = hyper.Epsilon };
+        var h = new UpdateArgs
+        {
+            LearningRate = hyper.LearningRate, FirstStateDecay = hyper.FirstStateDecay, SecondStateDecay = hyper.SecondStateDecay, Epsilon = hyper.Epsilon,
+        };
         switch (rule)
         {
             case UpdateRule.Sgd: sgd(stream, n, h, View(p), View(g)); break;
-            case UpdateRule.Momentum: momentum(stream, n, h, View(p), View(g), StateView(s1)); break;
-            case UpdateRule.Nesterov: nesterov(stream, n, h, View(p), View(g), StateView(s1)); break;
-            case UpdateRule.AdaGrad: adaGrad(stream, n, h, View(p), View(g), StateView(s1)); break;
-            case UpdateRule.RmsProp: rmsProp(stream, n, h, View(p), View(g), StateView(s1)); break;
-            case UpdateRule.Adam: adam(stream, n, h, View(p), View(g), StateView(s1), StateView(s2)); break;
+            case UpdateRule.Momentum: momentum(stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.Nesterov: nesterov(stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.AdaGrad: adaGrad(stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.RmsProp: rmsProp(stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.Adam: adam(stream, n, h, View(p), View(g), StateView(first), StateView(second)); break;
             default: throw new ArgumentOutOfRangeException(nameof(rule));
         }
     }
