@@ -49,7 +49,7 @@ internal sealed class BenchCommand : CliCommand
         // ILGPU's CPU accelerator is a debugging simulator: one 256³ GEMM takes minutes there, so it is timed
         // only when asked for, and on small figures.
         if (names.Count == 0) names = BackendFactory.Probe().Where(d => d.Accepted && d.Backend != "ilgpu-cpu").Select(d => d.Backend).Distinct().ToList();
-        QuickBench.BudgetSeconds = parse.GetValue(_budget) ?? 3f;
+        var budget = parse.GetValue(_budget) ?? QuickBench.DefaultBudgetSeconds;
         var json = parse.GetValue(_json);
         var figures = new List<BenchFigure>();
         foreach (var name in names)
@@ -73,15 +73,15 @@ internal sealed class BenchCommand : CliCommand
             }
             var simulator = backend.Name == "ilgpu-cpu";
             if (simulator) terminal.Err.WriteLine("  ilgpu-cpu is a debugging simulator: small figures only (GEMM 32 to 128, the two-layer net).");
-            foreach (var n in simulator ? [32, 64, 128] : new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n));
+            foreach (var n in simulator ? [32, 64, 128] : new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n, budgetSeconds: budget));
             foreach (var (spec, optimizer) in QuickBench.TrainingCases.Take(simulator ? 1 : int.MaxValue))
             {
                 using var o = optimizer();
-                Report(QuickBench.TrainStep(backend, spec, o));
+                Report(QuickBench.TrainStep(backend, spec, o, budgetSeconds: budget));
             }
             var inferred = simulator ? Networks.TwoLayer() : Networks.SimpleConvNet();
-            Report(QuickBench.Infer(backend, inferred, batch: simulator ? 100 : 1000));
-            Report(QuickBench.Latency(backend, inferred));
+            Report(QuickBench.Infer(backend, inferred, batch: simulator ? 100 : 1000, budgetSeconds: budget));
+            Report(QuickBench.Latency(backend, inferred, budgetSeconds: budget));
         }
         if (!json) PrintTable(terminal.Out, figures, names);
         return 0;

@@ -5,6 +5,7 @@ using DeepGpu.Imaging;
 using DeepGpu.Models;
 using DeepGpu.Tests.Cli;
 using DeepGpu.Tests.TestSupport;
+using DeepGpu.Training;
 using Xunit.Abstractions;
 
 namespace DeepGpu.Tests.DefaultModel;

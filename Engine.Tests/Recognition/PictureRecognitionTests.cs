@@ -1,5 +1,6 @@
 using DeepGpu.Backends.Cpu;
 using DeepGpu.Data;
+using DeepGpu.Imaging;
 using DeepGpu.Models;
 using DeepGpu.Optimizers;
 using DeepGpu.Tests.Cli;

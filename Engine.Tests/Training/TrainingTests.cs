@@ -149,7 +149,7 @@ public sealed class TrainingTests
         plan.ResetMetrics();
         plan.Forward(new PassInfo(true, 1, 0));
         plan.Backward();
-        var loss = plan.ReadMetrics()[0];
+        var loss = plan.ReadMetrics().LossSum;
         var g = reference.GetGradients();
 
         using var model = Model.Create(spec, backend, 4);

@@ -28,11 +28,8 @@ public static class BackendFactory
     /// <summary>The names <see cref="Create(string)"/> accepts.</summary>
     public static IReadOnlyList<string> Names { get; } = ["auto", "cuda", "opencl", "ilgpu-cpu", "cpu"];
 
-    private static readonly object Gate = new();
-    private static IReadOnlyList<DeviceReport>? probed;
-
-    /// <summary>One line saying what the last "auto" picked and why (empty before the first auto).</summary>
-    public static string LastAutoChoice { get; private set; } = "";
+    // Probed once per process: what is installed does not change while it runs.
+    private static readonly Lazy<IReadOnlyList<DeviceReport>> Probed = new(ProbeDevices);
 
     /// <summary>Creates the backend called <paramref name="name"/> (see <see cref="Names"/>).</summary>
     /// <exception cref="DeepGpuException">Unknown name, or the device is not there.</exception>
@@ -47,7 +44,6 @@ public static class BackendFactory
             case "auto":
                 var (backend, reason) = ChooseAuto();
                 why = $"auto picked {backend}: {reason}";
-                LastAutoChoice = why;
                 return Create(backend, out _);
             case "cpu":
                 why = "cpu: the managed backend, as asked.";
@@ -80,22 +76,19 @@ public static class BackendFactory
     }
 
     /// <summary>Every device found (CUDA, OpenCL, ILGPU's CPU accelerator, the managed cpu), with why each is or isn't usable.</summary>
-    /// <remarks>Safe on a machine without libcuda or libOpenCL: load failures become rejected entries. Cached after the first call.</remarks>
-    public static IReadOnlyList<DeviceReport> Probe()
+    /// <remarks>Safe on a machine without libcuda or libOpenCL: load failures become rejected entries. Probed once per process.</remarks>
+    public static IReadOnlyList<DeviceReport> Probe() => Probed.Value;
+
+    private static IReadOnlyList<DeviceReport> ProbeDevices()
     {
-        lock (Gate)
-        {
-            if (probed is not null) return probed;
-            NativeLibraries.Register();
-            var list = new List<DeviceReport>();
-            ProbeCuda(list);
-            ProbeOpenCl(list);
-            list.Add(new DeviceReport("ILGPU CPU accelerator (simulator)", "ilgpu-cpu", true,
-                "always available; a debugging simulator, slow, never picked by auto."));
-            list.Add(new DeviceReport($"{Environment.ProcessorCount} managed CPU threads", "cpu", true, "always available."));
-            probed = list;
-            return probed;
-        }
+        NativeLibraries.Register();
+        var list = new List<DeviceReport>();
+        ProbeCuda(list);
+        ProbeOpenCl(list);
+        list.Add(new DeviceReport("ILGPU CPU accelerator (simulator)", "ilgpu-cpu", true,
+            "always available; a debugging simulator, slow, never picked by auto."));
+        list.Add(new DeviceReport($"{Environment.ProcessorCount} managed CPU threads", "cpu", true, "always available."));
+        return list;
     }
 
     private static void ProbeCuda(List<DeviceReport> list)

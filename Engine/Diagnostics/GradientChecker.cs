@@ -18,7 +18,7 @@ public static class GradientChecker
         model.Backend.Upload<int>(labels, plan.Labels);
         plan.ResetMetrics();
         plan.Forward(new PassInfo(true, 7, 3));
-        return plan.ReadMetrics()[0];
+        return plan.ReadMetrics().LossSum;
     }
 
     /// <summary>Backprop gradients of every parameter.</summary>

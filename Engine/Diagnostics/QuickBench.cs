@@ -30,14 +30,14 @@ public static class QuickBench
         (Networks.DeepConvNet(), () => Optimizer.Adam()),
     ];
 
-    /// <summary>Seconds each figure may take, roughly; slow backends get fewer repeats (at least one).</summary>
-    public static double BudgetSeconds { get; set; } = 3;
+    /// <summary>Seconds each figure may take by default, roughly; slow backends get fewer repeats (at least one).</summary>
+    public const double DefaultBudgetSeconds = 3;
 
     /// <summary>
     /// Median seconds of up to <paramref name="repeats"/> timed calls after a warm-up of at least
-    /// <paramref name="warmup"/> untimed ones; fewer repeats when one call would overrun <see cref="BudgetSeconds"/>.
+    /// <paramref name="warmup"/> untimed ones; fewer repeats when one call would overrun <paramref name="budgetSeconds"/>.
     /// </summary>
-    public static double MedianSeconds(Backend backend, Action run, int warmup, int repeats)
+    public static double MedianSeconds(Backend backend, Action run, int warmup, int repeats, double budgetSeconds = DefaultBudgetSeconds)
     {
         var first = Stopwatch.StartNew();
         run();
@@ -46,12 +46,12 @@ public static class QuickBench
         // .NET first runs methods unoptimised and recompiles them after ~30 calls and a short delay: keep warming
         // up (40 calls and half a second, within a third of the budget) so the timed calls run the optimised code.
         var warming = Stopwatch.StartNew();
-        for (var i = 1; (i < warmup || i < 40 || warming.Elapsed.TotalSeconds < 0.5) && warming.Elapsed.TotalSeconds + once < BudgetSeconds / 3; i++)
+        for (var i = 1; (i < warmup || i < 40 || warming.Elapsed.TotalSeconds < 0.5) && warming.Elapsed.TotalSeconds + once < budgetSeconds / 3; i++)
         {
             run();
             backend.Synchronize();
         }
-        repeats = Math.Clamp((int)(BudgetSeconds / Math.Max(once, 1e-9)), 1, repeats);
+        repeats = Math.Clamp((int)(budgetSeconds / Math.Max(once, 1e-9)), 1, repeats);
         var times = new double[repeats];
         for (var i = 0; i < repeats; i++)
         {
@@ -65,7 +65,7 @@ public static class QuickBench
     }
 
     /// <summary>GFLOP/s of an n×n×n single-precision GEMM (2n³ flops).</summary>
-    public static BenchFigure Gemm(Backend backend, int n, int repeats = 7)
+    public static BenchFigure Gemm(Backend backend, int n, int repeats = 7, double budgetSeconds = DefaultBudgetSeconds)
     {
         using var a = backend.Allocate<float>(n * n);
         using var b = backend.Allocate<float>(n * n);
@@ -82,12 +82,13 @@ public static class QuickBench
         var seconds = MedianSeconds(backend, () =>
         {
             for (var i = 0; i < calls; i++) Once();
-        }, warmup: 1, repeats);
+        }, warmup: 1, repeats, budgetSeconds);
         return new BenchFigure(backend.Name, "gemm", $"{n}x{n}x{n}", n, 2.0 * n * n * n * calls / seconds / 1e9, "GFLOP/s");
     }
 
     /// <summary>Milliseconds per training step (forward, backward, update) at a batch size, on random data.</summary>
-    public static BenchFigure TrainStep(Backend backend, NetworkSpec spec, Optimizer optimizer, int batch = 100, int repeats = 15)
+    public static BenchFigure TrainStep(Backend backend, NetworkSpec spec, Optimizer optimizer, int batch = 100, int repeats = 15,
+        double budgetSeconds = DefaultBudgetSeconds)
     {
         using var model = Model.Create(spec, backend, 1);
         var plan = model.GetPlan(batch);
@@ -99,7 +100,7 @@ public static class QuickBench
             plan.Forward(new PassInfo(true, 1, step++));
             plan.Backward();
             optimizer.Step(model.Parameters, model.Gradients);
-        }, warmup: 3, repeats);
+        }, warmup: 3, repeats, budgetSeconds);
         return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step");
     }
 
@@ -120,22 +121,22 @@ public static class QuickBench
     }
 
     /// <summary>Images per second of inference (probabilities out) at a batch size.</summary>
-    public static BenchFigure Infer(Backend backend, NetworkSpec spec, int batch = 1000, int repeats = 7)
+    public static BenchFigure Infer(Backend backend, NetworkSpec spec, int batch = 1000, int repeats = 7, double budgetSeconds = DefaultBudgetSeconds)
     {
         using var model = Model.Create(spec, backend, 1);
         var plan = model.GetPlan(batch, withLabels: false);
         FillRandomBatch(backend, plan, spec.Classes);
-        var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats);
+        var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats, budgetSeconds);
         return new BenchFigure(backend.Name, "infer", spec.Name ?? "custom", batch, batch / seconds, "images/s");
     }
 
     /// <summary>Milliseconds of one inference (probabilities out) at batch 1: what an application answering one request waits.</summary>
-    public static BenchFigure Latency(Backend backend, NetworkSpec spec, int repeats = 101)
+    public static BenchFigure Latency(Backend backend, NetworkSpec spec, int repeats = 101, double budgetSeconds = DefaultBudgetSeconds)
     {
         using var model = Model.Create(spec, backend, 1);
         var plan = model.GetPlan(1, withLabels: false);
         FillRandomBatch(backend, plan, spec.Classes);
-        var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats);
+        var seconds = MedianSeconds(backend, () => plan.Forward(new PassInfo(false, 0, 0)), warmup: 2, repeats, budgetSeconds);
         return new BenchFigure(backend.Name, "latency", spec.Name ?? "custom", 1, seconds * 1000, "ms");
     }
 

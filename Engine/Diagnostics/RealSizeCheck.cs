@@ -431,7 +431,7 @@ public static class RealSizeCheck
         plan.Backward();
         var gradients = model.GetGradients();
         optimizer.Step(model.Parameters, model.Gradients);
-        return (plan.ReadMetrics()[0], gradients, model.GetParameters());
+        return (plan.ReadMetrics().LossSum, gradients, model.GetParameters());
     }
 
     private static CheckResult TrainingStep(Pair pair, string name, NetworkSpec spec, int batch) =>
@@ -488,7 +488,7 @@ public static class RealSizeCheck
             plan.Forward(new PassInfo(true, 1, (ulong)step));
             plan.Backward();
             optimizer.Step(model.Parameters, model.Gradients);
-            losses[step] = plan.ReadMetrics()[0];
+            losses[step] = plan.ReadMetrics().LossSum;
         }
         return losses;
     }

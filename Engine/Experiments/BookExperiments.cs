@@ -262,7 +262,7 @@ public static class BookExperiments
             plan.Backward();
             optimizer.Step(model.Parameters, model.Gradients);
             // One read per step: the experiment wants every step's loss, so it pays a device wait per step.
-            var loss = plan.ReadMetrics()[0];
+            var loss = plan.ReadMetrics().LossSum;
             if (!float.IsFinite(loss))
             {
                 throw new TrainingDivergedException($"Training stopped at iteration {i + 1}: the loss became {(float.IsNaN(loss) ? "NaN" : "infinite")}.");
@@ -274,8 +274,7 @@ public static class BookExperiments
 
     private static IReadOnlyList<EpochMetrics> Fit(Trainer trainer, Dataset train, Dataset test)
     {
-        trainer.Fit(train, test);
-        return trainer.Model.History;
+        return trainer.Fit(train, test);
     }
 
     private static NetworkSpec Mlp(Dataset data, int[] hidden, WeightInit init) =>

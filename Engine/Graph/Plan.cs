@@ -14,6 +14,7 @@ public sealed class Plan : IDisposable
     private readonly List<Layer> _layers;
     private readonly Backend _backend;
     private readonly Dictionary<Layer, BufferView<float>> _outputs = [];
+    private readonly DeviceBuffer<float> _metrics;
 
     /// <summary>Compiles <paramref name="network"/> for <paramref name="batch"/> samples.</summary>
     /// <param name="withLabels">Allocates labels and loss buffers for training and scoring; false for pure inference.</param>
@@ -24,23 +25,13 @@ public sealed class Plan : IDisposable
         Network = network;
         _backend = backend;
         Batch = batch;
-        _layers = Network.CreateLayers(network.Spec);
-        // A ReLU straight after a convolution runs inside it: one pass over the outputs instead of three, and
-        // the backend can apply it while they are in cache. The ReLU layer stays in the list as a view.
-        for (var i = 1; i < _layers.Count; i++)
-        {
-            if (_layers[i] is ActivationLayer { Kind: Activation.Relu } relu && _layers[i - 1] is ConvolutionLayer conv)
-            {
-                conv.FusedRelu = true;
-                relu.FusedIntoPrevious = true;
-            }
-        }
+        _layers = Fuse(Network.CreateLayers(network.Spec));
 
         try
         {
             Input = Own(Allocate<float>(batch, network.InputShape.Size, "the input batch"));
             Labels = Own(withLabels ? Allocate<int>(batch, 1, "the labels") : backend.Allocate<int>(0));
-            Metrics = Own(backend.Allocate<float>(MetricCount));
+            _metrics = Own(backend.Allocate<float>(2));
             var workspaceLayer = _layers.MaxBy(l => l.WorkspaceLength(backend, batch))!;
             var workspace = Own(Allocate<float>(1, workspaceLayer.WorkspaceLength(backend, batch), $"the workspace of layer {workspaceLayer.Name}"));
 
@@ -68,7 +59,8 @@ public sealed class Plan : IDisposable
                     State = stateSlots[layer.Name].ToDictionary(s => s.Name, s => Network.Slice(state, s)),
                     Workspace = workspace,
                     Labels = withLabels ? Labels : emptyInt.View,
-                    Metrics = Metrics,
+                    LossSum = LossSum,
+                    CorrectCount = CorrectCount,
                     AllocateFloat = n => Own(Allocate<float>(1, n, $"a buffer of layer {layer.Name}")),
                     AllocateInt = n => Own(Allocate<int>(1, n, $"a buffer of layer {layer.Name}")),
                 });
@@ -107,9 +99,6 @@ public sealed class Plan : IDisposable
         }
     }
 
-    /// <summary>Device accumulators: loss sum, correct count, and spare slots for the trainer.</summary>
-    public const int MetricCount = 4;
-
     public Network Network { get; }
     public int Batch { get; }
 
@@ -119,13 +108,16 @@ public sealed class Plan : IDisposable
     /// <summary>The batch labels (class indices); empty for an inference-only plan.</summary>
     public DeviceBuffer<int> Labels { get; }
 
-    /// <summary>[0] loss sum, [1] correct predictions, added to by every labelled forward pass.</summary>
-    public DeviceBuffer<float> Metrics { get; }
+    /// <summary>One float on the device: the sum of the labelled forward passes' mean losses since <see cref="ResetMetrics"/>.</summary>
+    public BufferView<float> LossSum => _metrics.Slice(0, 1);
+
+    /// <summary>One float on the device: the correct predictions of the labelled forward passes since <see cref="ResetMetrics"/>.</summary>
+    public BufferView<float> CorrectCount => _metrics.Slice(1, 1);
 
     /// <summary>The network's output: class probabilities [Batch, Classes] (scores for a squared-error loss).</summary>
     public BufferView<float> Output { get; }
 
-    /// <summary>Queues the forward pass. With labels, adds the batch's mean loss and correct count to <see cref="Metrics"/>.</summary>
+    /// <summary>Queues the forward pass. With labels, adds the batch's mean loss and correct count to <see cref="LossSum"/> and <see cref="CorrectCount"/>.</summary>
     public void Forward(PassInfo pass)
     {
         if (RoundToHalf) _backend.RoundToHalf(Input);
@@ -159,7 +151,10 @@ public sealed class Plan : IDisposable
         _backend.Synchronize();
         for (var i = 0; i < _layers.Count; i++) forward[i] = Timed(() => _layers[i].Forward(pass));
         for (var i = _layers.Count - 1; i >= 0; i--) backward[i] = Timed(_layers[i].Backward);
-        return _layers.Select((l, i) => (l.Name, forward[i], backward[i])).ToList();
+        // One row per layer of the network: a fused convolution's time is the convolution's, its ReLU's is 0.
+        return _layers.SelectMany((l, i) => l is ConvolutionReluLayer fused
+            ? new[] { (l.Name, forward[i], backward[i]), (fused.ReluName, 0.0, 0.0) }
+            : [(l.Name, forward[i], backward[i])]).ToList();
 
         double Timed(Action run)
         {
@@ -171,14 +166,35 @@ public sealed class Plan : IDisposable
     }
 
     /// <summary>Zeroes the metric accumulators.</summary>
-    public void ResetMetrics() => _backend.Fill(Metrics, 0f);
+    public void ResetMetrics() => _backend.Fill(_metrics, 0f);
 
     /// <summary>Waits for the device and reads the metric accumulators.</summary>
-    public float[] ReadMetrics()
+    public PlanMetrics ReadMetrics()
     {
-        var m = new float[MetricCount];
-        _backend.Download<float>(Metrics, m);
-        return m;
+        Span<float> m = stackalloc float[2];
+        _backend.Download(_metrics.View, m);
+        return new PlanMetrics(m[0], m[1]);
+    }
+
+    /// <summary>
+    /// A ReLU straight after a convolution runs inside it: one pass over the outputs instead of three, and the
+    /// backend can apply it while they are in cache. The pair becomes one <see cref="ConvolutionReluLayer"/>.
+    /// </summary>
+    private static List<Layer> Fuse(List<Layer> layers)
+    {
+        var fused = new List<Layer>(layers.Count);
+        foreach (var layer in layers)
+        {
+            if (layer is ActivationLayer { Kind: Activation.Relu } relu && fused.Count > 0 && fused[^1] is ConvolutionLayer convolution)
+            {
+                fused[^1] = new ConvolutionReluLayer(convolution, relu);
+            }
+            else
+            {
+                fused.Add(layer);
+            }
+        }
+        return fused;
     }
 
     private T Own<T>(T disposable) where T : IDisposable
@@ -193,3 +209,8 @@ public sealed class Plan : IDisposable
         _owned.Clear();
     }
 }
+
+/// <summary>What a plan's labelled forward passes added up since its metrics were reset.</summary>
+/// <param name="LossSum">The sum of the passes' mean losses (plus any weight-decay term a trainer adds).</param>
+/// <param name="Correct">The number of correct predictions.</param>
+public readonly record struct PlanMetrics(float LossSum, float Correct);

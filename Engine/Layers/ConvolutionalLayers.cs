@@ -8,8 +8,9 @@ namespace DeepGpu.Layers;
 public sealed class ConvolutionLayer : Layer
 {
     private readonly WeightInit _init;
-    private LayerBinding _b = null!;
-    private ConvolutionGeometry _g;
+    private readonly ConvolutionGeometry _g;
+    private Backend _backend = null!;
+    private ConvolutionGeometry _bound;
     private ConvolutionForwardBuffers _forward;
     private ConvolutionBackwardBuffers _backward;
 
@@ -42,33 +43,63 @@ public sealed class ConvolutionLayer : Layer
 
     public override long WorkspaceLength(Backend backend, int batch) => backend.ConvolutionWorkspaceLength(_g with { Batch = batch });
 
-    internal override void Bind(LayerBinding binding)
+    internal override void Bind(LayerBinding binding) => (_backend, _bound, _forward, _backward) = Buffers(binding);
+
+    /// <summary>The geometry and op buffers of this convolution in a plan (a fused convolution + ReLU binds the same).</summary>
+    internal (Backend, ConvolutionGeometry, ConvolutionForwardBuffers, ConvolutionBackwardBuffers) Buffers(LayerBinding binding)
     {
-        _b = binding;
-        _g = _g with { Batch = binding.Batch };
         var w = binding.Parameters["W"];
-        _forward = new() { X = binding.X, W = w, B = binding.Parameters["b"], Y = binding.Y, Workspace = binding.Workspace };
-        _backward = new()
+        var forward = new ConvolutionForwardBuffers { X = binding.X, W = w, B = binding.Parameters["b"], Y = binding.Y, Workspace = binding.Workspace };
+        var backward = new ConvolutionBackwardBuffers
         {
             X = binding.X, W = w, DY = binding.DY, DX = binding.DX, DW = binding.Gradients["W"], DB = binding.Gradients["b"],
             Workspace = binding.Workspace,
         };
+        return (binding.Backend, _g with { Batch = binding.Batch }, forward, backward);
     }
 
-    /// <summary>Whether this layer also applies the ReLU that follows it (<see cref="Graph.Plan"/> decides; the ReLU layer is then a view).</summary>
-    internal bool FusedRelu { get; set; }
+    internal override void Forward(PassInfo pass) => _backend.ConvolutionForward(_bound, _forward);
 
-    internal override void Forward(PassInfo pass)
+    internal override void Backward() => _backend.ConvolutionBackward(_bound, _backward);
+}
+
+/// <summary>
+/// A convolution and the ReLU straight after it as one layer, so the backend can apply the ReLU while the
+/// convolution's outputs are still in cache. Only <see cref="Graph.Plan"/> makes one, from the two layers of a
+/// network, when it compiles it; the layer goes by the convolution's name and holds its parameters.
+/// </summary>
+internal sealed class ConvolutionReluLayer : Layer
+{
+    private readonly ConvolutionLayer _convolution;
+    private Backend _backend = null!;
+    private ConvolutionGeometry _bound;
+    private ConvolutionForwardBuffers _forward;
+    private ConvolutionBackwardBuffers _backward;
+    private BufferView<float> _y;
+
+    public ConvolutionReluLayer(ConvolutionLayer convolution, ActivationLayer relu) : base(convolution.Name, convolution.InputShape, relu.OutputShape)
     {
-        if (FusedRelu) _b.Backend.ConvolutionReluForward(_g, _forward);
-        else _b.Backend.ConvolutionForward(_g, _forward);
+        if (relu.Kind != Activation.Relu) throw new ArgumentException($"Layer {relu.Name} is not a ReLU.", nameof(relu));
+        _convolution = convolution;
+        ReluName = relu.Name;
     }
 
-    internal override void Backward()
+    /// <summary>The name of the ReLU layer this one absorbed.</summary>
+    public string ReluName { get; }
+
+    public override IReadOnlyList<ParameterSpec> Parameters => _convolution.Parameters;
+
+    public override long WorkspaceLength(Backend backend, int batch) => _convolution.WorkspaceLength(backend, batch);
+
+    internal override void Bind(LayerBinding binding)
     {
-        if (FusedRelu) _b.Backend.ConvolutionReluBackward(_g, _backward, _b.Y);
-        else _b.Backend.ConvolutionBackward(_g, _backward);
+        (_backend, _bound, _forward, _backward) = _convolution.Buffers(binding);
+        _y = binding.Y;
     }
+
+    internal override void Forward(PassInfo pass) => _backend.ConvolutionReluForward(_bound, _forward);
+
+    internal override void Backward() => _backend.ConvolutionReluBackward(_bound, _backward, _y);
 }
 
 /// <summary>Max or average pooling over NCHW input (book ch.7).</summary>

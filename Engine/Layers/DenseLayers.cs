@@ -59,21 +59,16 @@ public sealed class ActivationLayer : Layer
 
     public Activation Kind { get; }
 
-    /// <summary>Set when the layer before applies this activation itself: this layer then shares its buffers and does nothing.</summary>
-    internal bool FusedIntoPrevious { get; set; }
-
-    public override bool IsView => FusedIntoPrevious;
-
     internal override void Bind(LayerBinding binding) => _b = binding;
 
     internal override void Forward(PassInfo pass)
     {
-        if (!FusedIntoPrevious) _b.Backend.ActivationForward(Kind, _b.X, _b.Y);
+        _b.Backend.ActivationForward(Kind, _b.X, _b.Y);
     }
 
     internal override void Backward()
     {
-        if (!FusedIntoPrevious && _b.DX.Length > 0) _b.Backend.ActivationBackward(Kind, _b.Y, _b.DY, _b.DX);
+        if (_b.DX.Length > 0) _b.Backend.ActivationBackward(Kind, _b.Y, _b.DY, _b.DX);
     }
 }
 
@@ -112,8 +107,8 @@ public sealed class SoftmaxWithLossLayer : LossLayer
             be.Softmax(_b.X, _b.Y, _b.Batch, Classes);
             return;
         }
-        be.SoftmaxCrossEntropy(_b.X, _b.Labels, _b.Y, _b.Metrics.Slice(0, 1), _b.Batch, Classes);
-        be.CountCorrect(_b.Y, _b.Labels, _b.Metrics.Slice(1, 1), _b.Batch, Classes);
+        be.SoftmaxCrossEntropy(_b.X, _b.Labels, _b.Y, _b.LossSum, _b.Batch, Classes);
+        be.CountCorrect(_b.Y, _b.Labels, _b.CorrectCount, _b.Batch, Classes);
     }
 
     internal override void Backward() => _b.Backend.SoftmaxCrossEntropyBackward(_b.Y, _b.Labels, _b.DX, _b.Batch, Classes);
@@ -144,8 +139,8 @@ public sealed class MeanSquaredErrorLayer : LossLayer
         if (_targets is null) return;
         var be = _b.Backend;
         be.OneHot(_b.Labels, _targets, _b.Batch, Classes);
-        be.SumSquaredError(_b.X, _targets, _b.Metrics.Slice(0, 1), _b.Batch, Classes);
-        be.CountCorrect(_b.X, _b.Labels, _b.Metrics.Slice(1, 1), _b.Batch, Classes);
+        be.SumSquaredError(_b.X, _targets, _b.LossSum, _b.Batch, Classes);
+        be.CountCorrect(_b.X, _b.Labels, _b.CorrectCount, _b.Batch, Classes);
     }
 
     internal override void Backward()

@@ -72,8 +72,10 @@ internal sealed class LayerBinding
     public required IReadOnlyDictionary<string, BufferView<float>> State { get; init; }
     public required BufferView<float> Workspace { get; init; }
     public required BufferView<int> Labels { get; init; }
-    /// <summary>Device accumulators: [0] loss sum, [1] correct predictions.</summary>
-    public required BufferView<float> Metrics { get; init; }
+    /// <summary>One float the loss layer adds the batch's mean loss to.</summary>
+    public required BufferView<float> LossSum { get; init; }
+    /// <summary>One float the loss layer adds the batch's number of correct predictions to.</summary>
+    public required BufferView<float> CorrectCount { get; init; }
     public required Func<int, DeviceBuffer<float>> AllocateFloat { get; init; }
     public required Func<int, DeviceBuffer<int>> AllocateInt { get; init; }
 }

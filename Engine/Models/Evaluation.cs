@@ -1,4 +1,5 @@
 using DeepGpu.Data;
+using DeepGpu.Training;
 
 namespace DeepGpu.Models;
 

@@ -1,5 +1,4 @@
 using DeepGpu.Backends;
-using DeepGpu.Data;
 using DeepGpu.Graph;
 using DeepGpu.Layers;
 using DeepGpu.Training;
@@ -10,7 +9,7 @@ namespace DeepGpu.Models;
 /// A network with its parameters on a backend: what you train, evaluate, predict with, save and load.
 /// Plans are compiled per batch size on first use and kept.
 /// </summary>
-public sealed partial class Model : IDisposable
+public sealed partial class Model : ITrainable, IDisposable
 {
     private readonly Dictionary<(int Batch, bool Labels), Plan> _plans = [];
 
@@ -58,6 +57,8 @@ public sealed partial class Model : IDisposable
 
     /// <summary>Per-epoch training history, saved with the model.</summary>
     public List<EpochMetrics> History { get; } = [];
+
+    IList<EpochMetrics> ITrainable.History => History;
 
     /// <summary>
     /// How many plans (batch sizes) the model keeps: training uses one, evaluation two (full batches and the
@@ -170,37 +171,6 @@ public sealed partial class Model : IDisposable
             Backend.Download(plan.Output, result.AsSpan(start * classes, n * classes));
         }
         return result;
-    }
-
-    /// <summary>Loss and accuracy over a dataset already on the device, in batches of up to <paramref name="batch"/>.</summary>
-    public (double Loss, double Accuracy) Evaluate(DeviceDataset data, int batch = 500)
-    {
-        data.RequireLabelsBelow(Network.Classes);
-        double loss = 0, correct = 0;
-        var full = data.Count / batch;
-        // Metrics stay on the device across batches of one size: one read per plan, not per batch.
-        foreach (var (start, count, n) in new[] { (0, full, batch), (full * batch, 1, data.Count - full * batch) })
-        {
-            if (count == 0 || n == 0) continue;
-            var plan = GetPlan(n);
-            plan.ResetMetrics();
-            for (var i = 0; i < count; i++)
-            {
-                data.Gather(start + i * n, n, plan.Input, plan.Labels);
-                plan.Forward(new PassInfo(false, 0, 0));
-            }
-            var m = plan.ReadMetrics();
-            loss += m[0] * n;
-            correct += m[1];
-        }
-        return (loss / data.Count, correct / data.Count);
-    }
-
-    /// <summary>Loss and accuracy over a dataset (uploaded for the call).</summary>
-    public (double Loss, double Accuracy) Evaluate(Dataset data, int batch = 500)
-    {
-        using var device = new DeviceDataset(Backend, data);
-        return Evaluate(device, batch);
     }
 
     public void Dispose()

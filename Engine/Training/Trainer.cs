@@ -3,7 +3,6 @@ using DeepGpu.Backends;
 using DeepGpu.Data;
 using DeepGpu.Kernels;
 using DeepGpu.Layers;
-using DeepGpu.Models;
 using DeepGpu.Optimizers;
 
 namespace DeepGpu.Training;
@@ -40,9 +39,10 @@ public sealed class TrainingDivergedException(string message) : DeepGpuException
 /// gather → forward → backward → (weight decay) → update, all queued on the device, then scores the test set.
 /// Metrics are summed on the device and read a few times per epoch.
 /// </summary>
-public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions options)
+public sealed class Trainer(ITrainable model, Optimizer optimizer, TrainerOptions options)
 {
-    public Model Model { get; } = model;
+    /// <summary>What is trained (a model).</summary>
+    public ITrainable Model { get; } = model;
     public Optimizer Optimizer { get; } = optimizer;
     public TrainerOptions Options { get; } = options;
 
@@ -58,7 +58,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
     /// <summary>Called after each epoch with its number; checkpoints hook in here.</summary>
     public Action<int>? AfterEpoch { get; set; }
 
-    /// <summary>Trains from <see cref="CompletedEpochs"/> to <see cref="TrainerOptions.Epochs"/>; returns the model's history.</summary>
+    /// <summary>Trains from <see cref="CompletedEpochs"/> to <see cref="TrainerOptions.Epochs"/>; returns the whole history, earlier epochs included.</summary>
     public IReadOnlyList<EpochMetrics> Fit(Dataset train, Dataset test, CancellationToken cancel = default)
     {
         var batch = Options.BatchSize;
@@ -109,31 +109,31 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
                 if (Options.WeightDecay > 0 && weights.Length > 0)
                 {
                     backend.AddScaled(weights, Options.WeightDecay, weightGrads);
-                    backend.SumOfSquares(weights, 0.5f * Options.WeightDecay, plan.Metrics.Slice(0, 1));
+                    backend.SumOfSquares(weights, 0.5f * Options.WeightDecay, plan.LossSum);
                 }
                 Optimizer.Step(Model.Parameters, Model.Gradients);
 
                 if ((step + 1) % reportEvery == 0 && step + 1 < steps && Progress is not null)
                 {
                     var m = plan.ReadMetrics();
-                    CheckFinite(m[0], epoch);
+                    CheckFinite(m.LossSum, epoch);
                     var done = step + 1;
-                    Progress(new StepProgress(epoch, done, steps, m[0] / done, m[1] / (done * batch), done * batch / clock.Elapsed.TotalSeconds));
+                    Progress(new StepProgress(epoch, done, steps, m.LossSum / done, m.Correct / (done * batch), done * batch / clock.Elapsed.TotalSeconds));
                 }
             }
             var metrics = plan.ReadMetrics();
             var trainSeconds = clock.Elapsed.TotalSeconds;
-            var trainLoss = metrics[0] / steps;
+            var trainLoss = metrics.LossSum / steps;
             CheckFinite(trainLoss, epoch);
             var (testLoss, testAccuracy) = Model.Evaluate(testData, Options.EvaluationBatchSize);
-            var result = new EpochMetrics(epoch, Options.Epochs, trainLoss, metrics[1] / (steps * batch), testLoss, testAccuracy,
+            var result = new EpochMetrics(epoch, Options.Epochs, trainLoss, metrics.Correct / (steps * batch), testLoss, testAccuracy,
                 clock.Elapsed.TotalSeconds, steps * batch / trainSeconds);
             Model.History.Add(result);
             CompletedEpochs = epoch;
             EpochCompleted?.Invoke(result);
             AfterEpoch?.Invoke(epoch);
         }
-        return Model.History;
+        return [.. Model.History];
     }
 
     private static void CheckFinite(double loss, int epoch)

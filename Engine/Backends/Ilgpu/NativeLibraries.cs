@@ -13,20 +13,18 @@ namespace DeepGpu.Backends.Ilgpu;
 /// </summary>
 internal static class NativeLibraries
 {
-    private static readonly object Gate = new();
-    private static bool registered;
+    // A resolver can be set once per assembly and process, so registration runs once.
+    private static readonly Lazy<bool> Registration = new(RegisterResolvers);
 
-    public static void Register()
+    public static void Register() => _ = Registration.Value;
+
+    private static bool RegisterResolvers()
     {
-        lock (Gate)
-        {
-            if (registered) return;
-            registered = true;
-            // ILGPU installs its own resolver on WSL; there ours would conflict, so leave it alone.
-            if (!OperatingSystem.IsLinux() || IsWsl()) return;
-            TrySet(typeof(Context).Assembly, ResolveIlgpu);
-            TrySet(typeof(CuBlas).Assembly, ResolveAlgorithms);
-        }
+        // ILGPU installs its own resolver on WSL; there ours would conflict, so leave it alone.
+        if (!OperatingSystem.IsLinux() || IsWsl()) return false;
+        TrySet(typeof(Context).Assembly, ResolveIlgpu);
+        TrySet(typeof(CuBlas).Assembly, ResolveAlgorithms);
+        return true;
     }
 
     private static bool IsWsl()

@@ -1,10 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
 using DeepGpu.Backends;
-using DeepGpu.Models;
 using DeepGpu.Optimizers;
 
-namespace DeepGpu.Training;
+namespace DeepGpu.Models;
 
 /// <summary>
 /// A training run saved after an epoch: the model file's contents plus the optimizer's state and step count,
