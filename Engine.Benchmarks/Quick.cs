@@ -10,7 +10,7 @@ namespace DeepGpu.Benchmarks;
 /// measured FMA peak per tier), blocking (GEMM blockings side by side), gemm (per tier and transpose case), small (the book's dense GEMMs), conv (each convolution, direct vs
 /// im2col, per tier; then pooling), parts (the convolutions' GEMM shapes), kernels (single-core micro-kernels),
 /// stepparts (simple-convnet's forward, backward and update apart), step (training steps; DEEPGPU_PROFILE=1
-/// adds per-layer times), latency (batch-1 inference; DEEPGPU_SPIN=S then runs it S seconds for a
+/// adds per-layer times), latency (batch-1 inference, per layer with DEEPGPU_PROFILE=1; DEEPGPU_SPIN=S then runs it S seconds for a
 /// profiler) or all (machine, gemm, small, conv, step).
 /// </summary>
 internal static class Quick
@@ -57,6 +57,11 @@ internal static class Quick
         {
             var figure = DeepGpu.Diagnostics.QuickBench.Latency(backend, spec);
             Console.WriteLine($"latency {spec.Name,-15} {figure.Value * 1000,8:F1} µs at batch 1");
+            if (Environment.GetEnvironmentVariable("DEEPGPU_PROFILE") != "1") continue;
+            foreach (var (layer, f, _) in DeepGpu.Diagnostics.QuickBench.ProfileStep(backend, spec, batch: 1, repeats: 101, training: false))
+            {
+                Console.WriteLine($"    {layer,-14} forward {f * 1000,7:F1} µs");
+            }
         }
         if (!double.TryParse(Environment.GetEnvironmentVariable("DEEPGPU_SPIN"), out var seconds)) return;
         using var model = DeepGpu.Models.Model.Create(DeepGpu.Models.Networks.SimpleConvNet(), backend, 1);

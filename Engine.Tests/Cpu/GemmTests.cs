@@ -71,6 +71,8 @@ public class GemmTests
         {
             Check(tier, ta, tb, 33, 45, 19, alpha, beta, seed: 5);
             Check(tier, ta, tb, 200, 300, 270, alpha, beta, seed: 6);
+            // Skinny rows whose last strip overlaps the vectors before it (and rows narrower than a vector).
+            foreach (var n in new[] { 100, 21, 6, 2 }) Check(tier, ta, tb, 3, n, 43, alpha, beta, seed: n);
         }
     }
 

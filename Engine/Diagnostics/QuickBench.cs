@@ -104,13 +104,16 @@ public static class QuickBench
         return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step");
     }
 
-    /// <summary>Median per-layer forward and backward milliseconds of a training step (each layer synchronised).</summary>
-    public static IReadOnlyList<(string Layer, double ForwardMs, double BackwardMs)> ProfileStep(Backend backend, NetworkSpec spec, int batch = 100, int repeats = 9)
+    /// <summary>
+    /// Median per-layer forward and backward milliseconds of a training step, or with <paramref name="training"/>
+    /// false the forward milliseconds of inference (each layer synchronised).
+    /// </summary>
+    public static IReadOnlyList<(string Layer, double ForwardMs, double BackwardMs)> ProfileStep(Backend backend, NetworkSpec spec, int batch = 100, int repeats = 9, bool training = true)
     {
         using var model = Model.Create(spec, backend, 1);
-        var plan = model.GetPlan(batch);
+        var plan = model.GetPlan(batch, withLabels: training);
         FillRandomBatch(backend, plan, spec.Classes);
-        var runs = Enumerable.Range(0, repeats + 2).Select(i => plan.ProfileLayers(new PassInfo(true, 1, (ulong)i))).Skip(2).ToList();
+        var runs = Enumerable.Range(0, repeats + 2).Select(i => plan.ProfileLayers(new PassInfo(training, 1, (ulong)i))).Skip(2).ToList();
         return runs[0].Select((l, i) => (l.Layer, Median(runs.Select(r => r[i].ForwardMs)), Median(runs.Select(r => r[i].BackwardMs)))).ToList();
 
         static double Median(IEnumerable<double> values)

@@ -142,7 +142,7 @@ public sealed class Plan : IDisposable
 
     /// <summary>
     /// Milliseconds each layer's forward and backward take, each timed with the device synchronised (so the
-    /// total is slower than a real step): where a step's time goes.
+    /// total is slower than a real step): where a step's time goes. An inference pass times the forward only.
     /// </summary>
     public IReadOnlyList<(string Layer, double ForwardMs, double BackwardMs)> ProfileLayers(PassInfo pass)
     {
@@ -150,7 +150,7 @@ public sealed class Plan : IDisposable
         var backward = new double[_layers.Count];
         _backend.Synchronize();
         for (var i = 0; i < _layers.Count; i++) forward[i] = Timed(() => _layers[i].Forward(pass));
-        for (var i = _layers.Count - 1; i >= 0; i--) backward[i] = Timed(_layers[i].Backward);
+        if (pass.Training) for (var i = _layers.Count - 1; i >= 0; i--) backward[i] = Timed(_layers[i].Backward);
         // One row per layer of the network: a fused convolution's time is the convolution's, its ReLU's is 0.
         return _layers.SelectMany((l, i) => l is ConvolutionReluLayer fused
             ? new[] { (l.Name, forward[i], backward[i]), (fused.ReluName, 0.0, 0.0) }

@@ -119,6 +119,9 @@ internal sealed class WorkerPool : IDisposable
             Volatile.Write(ref next, 0);
             start.Release(helpers);
             Drain(0);
+            // Wake-ups no helper has taken yet are taken back: on a busy machine a helper may not be scheduled
+            // for milliseconds, and the caller, having run every index itself, must not wait for it.
+            while (Volatile.Read(ref outstanding) != 0 && start.Wait(0)) Finish();
             if (Volatile.Read(ref outstanding) != 0) done.Wait();
             this.work = null;
         }
