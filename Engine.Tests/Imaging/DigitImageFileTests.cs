@@ -188,7 +188,7 @@ public sealed class DigitImageFileTests : IDisposable
         return png.ToArray();
     }
 
-    private static void AddChunk(List<byte> png, string type, byte[] data)
+    internal static void AddChunk(List<byte> png, string type, byte[] data)
     {
         var length = new byte[4];
         BinaryPrimitives.WriteInt32BigEndian(length, data.Length);

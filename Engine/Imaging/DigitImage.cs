@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using DeepGpu.IO;
 using SixLabors.ImageSharp;
 using SixLabors.ImageSharp.Formats;
@@ -123,7 +124,7 @@ public static class DigitImage
         options ??= PreprocessOptions.Default;
         options.Validate();
 
-        using Image<Rgba32> image = Decode(stream, displayName);
+        using Image image = Decode(stream, displayName);
         // Phone photos are stored sideways with an EXIF note saying how to turn them; turn them.
         if (image.Metadata.ExifProfile is not null)
             image.Mutate(context => context.AutoOrient());
@@ -156,12 +157,9 @@ public static class DigitImage
         CheckPixelArray(gray.Length, width, height, 1, "grey");
         options ??= PreprocessOptions.Default;
         options.Validate();
-        var plane = new Plane(width, height);
+        using var plane = new LuminancePlane(width, height, WorkingPixels);
         for (int y = 0; y < height; y++)
-        {
-            ReadOnlySpan<byte> row = gray.Slice(y * width, width);
-            for (int x = 0; x < width; x++) plane.Add(x, y, row[x] / 255f, 1f);
-        }
+            plane.AddRow<byte, PixelReadings.GreyByte>(y, gray.Slice(y * width, width));
         return plane.Run(options);
     }
 
@@ -175,13 +173,10 @@ public static class DigitImage
         CheckPixelArray(rgba.Length, width, height, 4, "RGBA");
         options ??= PreprocessOptions.Default;
         options.Validate();
-        var plane = new Plane(width, height);
+        ReadOnlySpan<Rgba32> pixels = MemoryMarshal.Cast<byte, Rgba32>(rgba);
+        using var plane = new LuminancePlane(width, height, WorkingPixels);
         for (int y = 0; y < height; y++)
-        {
-            ReadOnlySpan<byte> row = rgba.Slice(y * width * 4, width * 4);
-            for (int x = 0; x < width; x++)
-                plane.Add(x, y, Luminance(row[4 * x], row[4 * x + 1], row[4 * x + 2]), row[4 * x + 3] / 255f);
-        }
+            plane.AddRow<Rgba32, PixelReadings.Rgba>(y, pixels.Slice(y * width, width));
         return plane.Run(options);
     }
 
@@ -233,10 +228,7 @@ public static class DigitImage
             throw new DeepGpuException($"A {width}x{height} {kind} picture needs {(long)width * height * channels} bytes, but {length} were given.");
     }
 
-    // Rec. 601 luma, as in the usual RGB-to-grey conversion.
-    private static float Luminance(byte r, byte g, byte b) => (0.299f * r + 0.587f * g + 0.114f * b) / 255f;
-
-    private static Image<Rgba32> Decode(Stream stream, string name)
+    private static Image Decode(Stream stream, string name)
     {
         if (!stream.CanSeek)
         {
@@ -249,9 +241,10 @@ public static class DigitImage
             throw new PictureException(PictureProblem.Empty, $"{name} is empty (0 bytes), so it holds no image.");
 
         IImageInfo? info;
+        IImageFormat? format;
         try
         {
-            info = Image.Identify(DecoderConfiguration, stream, out _);
+            info = Image.Identify(DecoderConfiguration, stream, out format);
         }
         catch (Exception ex) when (IsDecodeFailure(ex))
         {
@@ -271,7 +264,7 @@ public static class DigitImage
         stream.Position = start;
         try
         {
-            return Image.Load<Rgba32>(DecoderConfiguration, stream);
+            return format is PngFormat ? DecodePng(info, stream) : Image.Load<Rgba32>(DecoderConfiguration, stream);
         }
         catch (InvalidMemoryOperationException ex)
         {
@@ -289,6 +282,20 @@ public static class DigitImage
         {
             throw new PictureException(PictureProblem.Unreadable, $"{name} cannot be read ({Reason(ex)}).", ex);
         }
+    }
+
+    // An opaque 8-bit RGB or grey PNG is decoded as it is stored: widening every pixel to RGBA costs ImageSharp
+    // more than the decoding itself, and the widened pixel reads as the same luminance anyway.
+    private static Image DecodePng(IImageInfo info, Stream stream)
+    {
+        PngMetadata png = info.Metadata.GetPngMetadata();
+        bool opaque8Bit = png.BitDepth == PngBitDepth.Bit8 && !png.HasTransparency;
+        return png.ColorType switch
+        {
+            PngColorType.Rgb when opaque8Bit => Image.Load<Rgb24>(DecoderConfiguration, stream),
+            PngColorType.Grayscale when opaque8Bit => Image.Load<L8>(DecoderConfiguration, stream),
+            _ => Image.Load<Rgba32>(DecoderConfiguration, stream),
+        };
     }
 
     private static MemoryStream CopyLimited(Stream stream, string name)
@@ -335,65 +342,23 @@ public static class DigitImage
         _ => new(PictureProblem.Corrupt, $"{name} is truncated or corrupt and cannot be decoded.", inner),
     };
 
-    private static PreprocessResult FromImage(Image<Rgba32> image, PreprocessOptions options)
+    private static PreprocessResult FromImage(Image image, PreprocessOptions options) => image switch
     {
-        var plane = new Plane(image.Width, image.Height);
+        Image<Rgb24> rgb => FromImage<Rgb24, PixelReadings.Rgb>(rgb, options),
+        Image<L8> grey => FromImage<L8, PixelReadings.Grey>(grey, options),
+        Image<Rgba32> rgba => FromImage<Rgba32, PixelReadings.Rgba>(rgba, options),
+        _ => throw new InvalidOperationException($"Pictures are decoded as Rgb24, L8 or Rgba32, not {image.PixelType.BitsPerPixel}-bit pixels."),
+    };
+
+    private static PreprocessResult FromImage<TPixel, TReading>(Image<TPixel> image, PreprocessOptions options)
+        where TPixel : unmanaged, IPixel<TPixel>
+        where TReading : IPixelReading<TPixel>
+    {
+        using var plane = new LuminancePlane(image.Width, image.Height, WorkingPixels);
         image.ProcessPixelRows(accessor =>
         {
-            for (int y = 0; y < accessor.Height; y++)
-            {
-                Span<Rgba32> row = accessor.GetRowSpan(y);
-                for (int x = 0; x < row.Length; x++)
-                {
-                    Rgba32 p = row[x];
-                    plane.Add(x, y, Luminance(p.R, p.G, p.B), p.A / 255f);
-                }
-            }
+            for (int y = 0; y < accessor.Height; y++) plane.AddRow<TPixel, TReading>(y, accessor.GetRowSpan(y));
         });
         return plane.Run(options);
-    }
-
-    /// <summary>Premultiplied luminance and alpha, block-averaged when the picture is huge.</summary>
-    private sealed class Plane
-    {
-        private readonly int _sourceWidth, _sourceHeight, _factor, _width, _height;
-        private readonly float[] _lum, _alpha;
-
-        public Plane(int sourceWidth, int sourceHeight)
-        {
-            _sourceWidth = sourceWidth;
-            _sourceHeight = sourceHeight;
-            _factor = Math.Max(1, (int)Math.Ceiling(Math.Sqrt((double)sourceWidth * sourceHeight / WorkingPixels)));
-            _width = (sourceWidth + _factor - 1) / _factor;
-            _height = (sourceHeight + _factor - 1) / _factor;
-            _lum = new float[_width * _height];
-            _alpha = new float[_width * _height];
-        }
-
-        public void Add(int x, int y, float luminance, float alpha)
-        {
-            int i = y / _factor * _width + x / _factor;
-            _lum[i] += luminance * alpha;
-            _alpha[i] += alpha;
-        }
-
-        public PreprocessResult Run(PreprocessOptions options)
-        {
-            if (_factor > 1)
-            {
-                for (int py = 0; py < _height; py++)
-                {
-                    int rows = Math.Min(_sourceHeight, (py + 1) * _factor) - py * _factor;
-                    for (int px = 0; px < _width; px++)
-                    {
-                        int cols = Math.Min(_sourceWidth, (px + 1) * _factor) - px * _factor;
-                        float inv = 1f / (rows * cols);
-                        _lum[py * _width + px] *= inv;
-                        _alpha[py * _width + px] *= inv;
-                    }
-                }
-            }
-            return DigitPreprocessor.Run(_lum, _alpha, _width, _height, _factor, _sourceWidth, _sourceHeight, options);
-        }
     }
 }

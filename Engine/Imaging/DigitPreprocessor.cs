@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace DeepGpu.Imaging;
 
 /// <summary>
@@ -10,16 +12,76 @@ internal static class DigitPreprocessor
     // area-average are done on a finer grid than 28x28.
     private const int Oversample = 4;
 
-    // lum is luminance times alpha, alpha is opacity, both in [0, 1]; factor is source pixels per plane
-    // pixel along each axis (huge pictures are block-averaged first).
-    public static PreprocessResult Run(float[] lum, float[] alpha, int w, int h, int factor, int sourceWidth, int sourceHeight, PreprocessOptions o)
+    // lum is luminance times alpha, alpha is opacity, both in [0, 1], w x h values each (the arrays may be
+    // longer); a null alpha means every pixel is opaque. factor is source pixels per plane pixel along each
+    // axis (huge pictures are block-averaged first). lum is worked on in place: it becomes the grey plane,
+    // then the ink, so a picture costs no further planes of its size.
+    public static PreprocessResult Run(float[] lum, float[]? alpha, int w, int h, int factor, int sourceWidth, int sourceHeight, PreprocessOptions o)
     {
         int n = w * h;
-        float[] border = BorderValues(alpha, w, h);
-        float borderAlpha = Median(border);
+        // An opaque picture is its own grey plane: compositing adds (1 - 1) * background to each pixel.
+        float[] gray = alpha is null ? lum : Composite(lum, alpha, w, h);
 
-        // Transparent pixels take the background's colour; on a transparent background, the colour
-        // that contrasts with the ink.
+        float b = Median(BorderValues(gray, w, h));
+        var (inkIsDark, darkPeak, lightPeak) = Contrast(gray.AsSpan(0, n), b);
+        bool darkInk = o.Polarity switch
+        {
+            InkPolarity.DarkOnLight => true,
+            InkPolarity.LightOnDark => false,
+            _ => inkIsDark,
+        };
+        float peak = darkInk ? darkPeak : lightPeak;
+        if (peak < o.MinContrast)
+            return NotFound(sourceWidth, sourceHeight, darkInk);
+
+        // Ink strength above the background level as a fraction of the peak, from the noise floor (0) to
+        // saturation (1); paper grey and brighter patches go to 0.
+        float lo = o.NoiseFloor, range = o.InkSaturation - o.NoiseFloor;
+        float background = Math.Clamp((0f / peak - lo) / range, 0f, 1f);
+        float[] ink = gray;
+        for (int i = 0; i < n; i++)
+        {
+            float d = darkInk ? b - gray[i] : gray[i] - b;
+            ink[i] = d > 0f ? Math.Clamp((d / peak - lo) / range, 0f, 1f) : background;
+        }
+
+        if (!RemoveSpecks(ink, w, h, o.SpeckFraction, out int bx0, out int by0, out int bx1, out int by1))
+            return NotFound(sourceWidth, sourceHeight, darkInk);
+
+        int cw = bx1 - bx0 + 1, ch = by1 - by0 + 1;
+        if (Math.Max(cw, ch) < Math.Max(2f, o.MinDigitFraction * Math.Max(w, h)))
+            return NotFound(sourceWidth, sourceHeight, darkInk);
+
+        float[] crop = ArrayPool<float>.Shared.Rent(cw * ch);
+        float[] digit;
+        int dw, dh;
+        try
+        {
+            for (int y = 0; y < ch; y++)
+                Array.Copy(ink, (by0 + y) * w + bx0, crop, y * cw, cw);
+            digit = FitBox(crop, cw, ch, o.MinStrokeWidth, out dw, out dh);
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(crop);
+        }
+        float[] pixels = Place(digit, dw, dh);
+
+        int sx0 = bx0 * factor, sy0 = by0 * factor;
+        int sx1 = Math.Min(sourceWidth, (bx1 + 1) * factor), sy1 = Math.Min(sourceHeight, (by1 + 1) * factor);
+        var box = new PixelBox(sx0, sy0, sx1 - sx0, sy1 - sy0);
+        return new PreprocessResult(pixels, true, box, sourceWidth, sourceHeight, darkInk);
+    }
+
+    private static PreprocessResult NotFound(int sw, int sh, bool darkInk) =>
+        new(new float[DigitImage.PixelCount], false, null, sw, sh, darkInk);
+
+    // Transparent pixels take the background's colour; on a transparent background, the colour that
+    // contrasts with the ink. Returns lum, now the grey plane.
+    private static float[] Composite(float[] lum, float[] alpha, int w, int h)
+    {
+        int n = w * h;
+        float borderAlpha = Median(BorderValues(alpha, w, h));
         float bg;
         if (borderAlpha >= 0.5f)
         {
@@ -33,72 +95,25 @@ internal static class DigitPreprocessor
             for (int i = 0; i < n; i++) { sl += lum[i]; sa += alpha[i]; }
             bg = sa > 0 && sl / sa < 0.5 ? 1f : 0f;
         }
-
-        var gray = new float[n];
-        for (int i = 0; i < n; i++) gray[i] = lum[i] + (1f - alpha[i]) * bg;
-
-        float b = Median(BorderValues(gray, w, h));
-        bool darkInk = o.Polarity switch
-        {
-            InkPolarity.DarkOnLight => true,
-            InkPolarity.LightOnDark => false,
-            _ => InkIsDark(gray, b),
-        };
-
-        // Ink strength above the background level; paper grey and brighter patches go to 0.
-        var ink = new float[n];
-        float peak = 0f;
-        for (int i = 0; i < n; i++)
-        {
-            float d = darkInk ? b - gray[i] : gray[i] - b;
-            if (d < 0f) d = 0f;
-            ink[i] = d;
-            if (d > peak) peak = d;
-        }
-
-        if (peak < o.MinContrast)
-            return NotFound(sourceWidth, sourceHeight, darkInk);
-
-        float lo = o.NoiseFloor, range = o.InkSaturation - o.NoiseFloor;
-        for (int i = 0; i < n; i++)
-            ink[i] = Math.Clamp((ink[i] / peak - lo) / range, 0f, 1f);
-
-        RemoveSpecks(ink, w, h, o.SpeckFraction);
-
-        if (!BoundingBox(ink, w, h, out int bx0, out int by0, out int bx1, out int by1))
-            return NotFound(sourceWidth, sourceHeight, darkInk);
-
-        int cw = bx1 - bx0 + 1, ch = by1 - by0 + 1;
-        if (Math.Max(cw, ch) < Math.Max(2f, o.MinDigitFraction * Math.Max(w, h)))
-            return NotFound(sourceWidth, sourceHeight, darkInk);
-
-        var crop = new float[cw * ch];
-        for (int y = 0; y < ch; y++)
-            Array.Copy(ink, (by0 + y) * w + bx0, crop, y * cw, cw);
-
-        float[] digit = FitBox(crop, cw, ch, o.MinStrokeWidth, out int dw, out int dh);
-        float[] pixels = Place(digit, dw, dh);
-
-        int sx0 = bx0 * factor, sy0 = by0 * factor;
-        int sx1 = Math.Min(sourceWidth, (bx1 + 1) * factor), sy1 = Math.Min(sourceHeight, (by1 + 1) * factor);
-        var box = new PixelBox(sx0, sy0, sx1 - sx0, sy1 - sy0);
-        return new PreprocessResult(pixels, true, box, sourceWidth, sourceHeight, darkInk);
+        for (int i = 0; i < n; i++) lum[i] += (1f - alpha[i]) * bg;
+        return lum;
     }
 
-    private static PreprocessResult NotFound(int sw, int sh, bool darkInk) =>
-        new(new float[DigitImage.PixelCount], false, null, sw, sh, darkInk);
-
-    // The ink is on whichever side of the background level holds more (clearly off-background) mass.
-    private static bool InkIsDark(float[] gray, float b)
+    // The ink is on whichever side of the background level b holds more (clearly off-background) mass; the
+    // peaks are the largest distances below and above b, whichever side the ink turns out to be on.
+    private static (bool InkIsDark, float DarkPeak, float LightPeak) Contrast(ReadOnlySpan<float> gray, float b)
     {
         const float margin = 0.1f;
         double dark = 0, light = 0;
+        float darkPeak = 0f, lightPeak = 0f;
         foreach (float g in gray)
         {
             if (g < b - margin) dark += b - margin - g;
             else if (g > b + margin) light += g - b - margin;
+            if (b - g > darkPeak) darkPeak = b - g;
+            if (g - b > lightPeak) lightPeak = g - b;
         }
-        return dark != light ? dark > light : b > 0.5f;
+        return (dark != light ? dark > light : b > 0.5f, darkPeak, lightPeak);
     }
 
     private static void ForEachBorder(int w, int h, Action<int> visit)
@@ -131,13 +146,29 @@ internal static class DigitPreprocessor
     }
 
     // 8-connected blobs whose ink is a small fraction of the total are dust, JPEG ringing, stray clicks.
-    private static void RemoveSpecks(float[] ink, int w, int h, float fraction)
+    // Removes them and finds the bounding box of the ink left; false when there is none.
+    private static bool RemoveSpecks(float[] ink, int w, int h, float fraction, out int x0, out int y0, out int x1, out int y1)
     {
-        if (fraction <= 0f) return;
+        if (fraction <= 0f) return BoundingBox(ink, w, h, out x0, out y0, out x1, out y1);
         int n = w * h;
-        var label = new int[n];
+        int[] label = ArrayPool<int>.Shared.Rent(n), stack = ArrayPool<int>.Shared.Rent(n);
+        Array.Clear(label, 0, n);
+        try
+        {
+            return RemoveSpecks(ink, label, stack, w, h, fraction, out x0, out y0, out x1, out y1);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(label);
+            ArrayPool<int>.Shared.Return(stack);
+        }
+    }
+
+    // label (zeroed) and stack hold w x h values. A blob is walked depth first, its neighbours row by row.
+    private static bool RemoveSpecks(float[] ink, int[] label, int[] stack, int w, int h, float fraction, out int x0, out int y0, out int x1, out int y1)
+    {
+        int n = w * h;
         var masses = new List<double> { 0 };
-        var stack = new Stack<int>();
         double total = 0;
         for (int start = 0; start < n; start++)
         {
@@ -145,25 +176,22 @@ internal static class DigitPreprocessor
             int id = masses.Count;
             double mass = 0;
             label[start] = id;
-            stack.Push(start);
-            while (stack.Count > 0)
+            int top = 0;
+            stack[top++] = start;
+            while (top > 0)
             {
-                int p = stack.Pop();
+                int p = stack[--top];
                 mass += ink[p];
-                int px = p % w, py = p / w;
-                for (int dy = -1; dy <= 1; dy++)
+                int py = p / w, px = p - py * w;
+                int qx0 = Math.Max(px - 1, 0), qx1 = Math.Min(px + 1, w - 1);
+                for (int qy = Math.Max(py - 1, 0), qy1 = Math.Min(py + 1, h - 1); qy <= qy1; qy++)
                 {
-                    int qy = py + dy;
-                    if ((uint)qy >= (uint)h) continue;
-                    for (int dx = -1; dx <= 1; dx++)
+                    for (int q = qy * w + qx0, end = qy * w + qx1; q <= end; q++)
                     {
-                        int qx = px + dx;
-                        if ((uint)qx >= (uint)w) continue;
-                        int q = qy * w + qx;
                         if (ink[q] > 0f && label[q] == 0)
                         {
                             label[q] = id;
-                            stack.Push(q);
+                            stack[top++] = q;
                         }
                     }
                 }
@@ -172,9 +200,24 @@ internal static class DigitPreprocessor
             total += mass;
         }
 
+        // Every labelled pixel holds ink; the box is that of the blobs kept.
         double limit = fraction * total;
-        for (int i = 0; i < n; i++)
-            if (label[i] != 0 && masses[label[i]] < limit) ink[i] = 0f;
+        x0 = w; y0 = h; x1 = -1; y1 = -1;
+        for (int y = 0, i = 0; y < h; y++)
+            for (int x = 0; x < w; x++, i++)
+            {
+                if (label[i] == 0) continue;
+                if (masses[label[i]] < limit)
+                {
+                    ink[i] = 0f;
+                    continue;
+                }
+                if (x < x0) x0 = x;
+                if (x > x1) x1 = x;
+                if (y < y0) y0 = y;
+                if (y > y1) y1 = y;
+            }
+        return x1 >= 0;
     }
 
     private static bool BoundingBox(float[] ink, int w, int h, out int x0, out int y0, out int x1, out int y1)
