@@ -61,7 +61,7 @@ internal sealed class ServeCommand : CliCommand
           GET /healthz       {"status":"ok"}
         Errors are {"error": "one sentence"} with 400, 413 or 415. Ctrl-C stops the server.
         --bench posts 280x280 PNG digits from --clients clients, after a warm-up, and prints predictions per
-        second and latency percentiles.
+        second, latency percentiles and the CPU time a prediction took (server and clients together).
         examples:
           deepgpu serve
           deepgpu serve --model convnet.safetensors --port 8080
@@ -124,12 +124,16 @@ internal sealed class ServeCommand : CliCommand
         }
         while (warming.Elapsed < WarmUp);
         var before = server.BatchCounts;
+        var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var r = await ServeLoad.RunAsync(server.Address, pictures, requests, clients);
+        // CPU time of the whole process, clients included: what a prediction costs whatever else shares the cores.
+        var cpuMs = (Process.GetCurrentProcess().TotalProcessorTime - cpuBefore).TotalMilliseconds / requests;
         var after = server.BatchCounts;
         var meanBatch = (double)(after.Inputs - before.Inputs) / Math.Max(1, after.Batches - before.Batches);
         terminal.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"serve {name} on {model.Backend.Name}: {requests} predictions of 280x280 PNGs from {clients} clients in {r.Seconds:F2} s: " +
-            $"{r.PerSecond:F0} predictions/s, latency p50 {r.Percentile(0.50):F1} ms, p99 {r.Percentile(0.99):F1} ms, max {r.LatenciesMs[^1]:F1} ms; mean batch {meanBatch:F1}"));
+            $"{r.PerSecond:F0} predictions/s, latency p50 {r.Percentile(0.50):F1} ms, p99 {r.Percentile(0.99):F1} ms, max {r.LatenciesMs[^1]:F1} ms; " +
+            $"mean batch {meanBatch:F1}; CPU {cpuMs:F2} ms per prediction"));
         return 0;
     }
 }
