@@ -60,7 +60,7 @@ internal sealed class BenchCommand : CliCommand
             {
                 figures.Add(f);
                 if (json) terminal.Out.WriteLine(ToJson(f));
-                else terminal.Err.WriteLine($"  {f.Kind,-6} {f.Subject,-16} {Format(f)}");
+                else terminal.Err.WriteLine($"  {f.Kind,-6} {f.Subject,-16} {Format(f)}{PerStep(f)}");
             }
             if (backend is CpuBackend)
             {
@@ -90,7 +90,12 @@ internal sealed class BenchCommand : CliCommand
     private static string ToJson(BenchFigure f) => f.Kind switch
     {
         "gemm" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, n = f.Size, gflops = Significant(f.Value) }),
-        "train" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerStep = Significant(f.Value) }),
+        "train" => JsonSerializer.Serialize(new
+        {
+            backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerStep = Significant(f.Value),
+            launchesPerStep = f.PerStep?.Launches, syncsPerStep = f.PerStep?.Synchronizations,
+            allocationsPerStep = f.PerStep?.Allocations,
+        }),
         "latency" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerBatch = Significant(f.Value) }),
         "peak" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, tier = f.Subject, cores = f.Size, gflops = Significant(f.Value) }),
         _ => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, imagesPerSecond = Significant(f.Value) }),
@@ -102,6 +107,12 @@ internal sealed class BenchCommand : CliCommand
     private static string Cell(BenchFigure f) => Significant(f.Value).ToString(f.Value >= 1000 ? "N0" : "G4");
 
     private static string Format(BenchFigure f) => $"{Cell(f)} {f.Unit}";
+
+    private static string PerStep(BenchFigure f) => f.PerStep is not { } c ? "" :
+        $", {(c.Launches is { } n ? $"{n} launches, " : "")}{c.Synchronizations} syncs, {c.Allocations} allocations per step";
+
+    /// <summary>The launches-per-step row of a training figure; empty where the backend does not launch kernels.</summary>
+    private static string LaunchCell(BenchFigure f) => f.PerStep?.Launches?.ToString() ?? "";
 
     private static void PrintTable(TextWriter o, List<BenchFigure> figures, List<string> backends)
     {
@@ -121,6 +132,12 @@ internal sealed class BenchCommand : CliCommand
             var cells = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
                 .Select(f => f is null ? "" : Cell(f));
             o.WriteLine($"| {label,-36} | " + string.Join(" | ", cells.Select(c => $"{c,14}")) + " |");
+            if (kind == "train")
+            {
+                var launches = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
+                    .Select(f => f is null ? "" : LaunchCell(f));
+                o.WriteLine($"| {$"  launches per step",-36} | " + string.Join(" | ", launches.Select(c => $"{c,14}")) + " |");
+            }
         }
     }
 }

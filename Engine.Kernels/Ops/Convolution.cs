@@ -1,12 +1,10 @@
-// Convolution by im2col + GEMM (the book's method), over the whole batch at once:
-//   col [P, N·OHW], P = C·KH·KW, col[(c·KH + kh)·KW + kw, n·OHW + oh·OW + ow] = x[n, c, oh·S − pad + kh, ow·S − pad + kw]
-//   (0 in the padding). Forward: tmp [F, N·OHW] = W [F, P] · col; y[n, f, o] = tmp[f, n·OHW + o] + b[f].
-//   Backward: dyT [F, N·OHW] = dy permuted; dW = dyT · colᵀ; db = per-channel sum of dy;
-//   dcol = Wᵀ · dyT; dx = col2im(dcol).
-// Kernels (one thread per output element, implicitly grouped):
-//   Im2Col (extent P·N·OHW), ToNchw (extent N·F·OHW: y = tmp permuted, plus bias), FromNchw (extent
-//   N·F·OHW: dyT = dy permuted), Col2Im (extent N·C·H·W: a gather over the (kh, kw) taps that hit the
-//   pixel, so overlapping windows add up in a fixed order with no atomics).
+// Convolution as im2col + GEMM (the book's method) over the whole batch at once, with the im2col matrix never
+// stored: col [P, N·OHW], P = C·KH·KW, col[(c·KH + kh)·KW + kw, n·OHW + oh·OW + ow] = x[n, c, oh·S − pad + kh, ow·S − pad + kw]
+// (0 in the padding). The GEMM kernels read col straight from x and dy straight from NCHW (GemmForm):
+//   Forward: y = W [F, P] · col, written NCHW with the bias (and ReLU).
+//   Backward: dW = dy [F, N·OHW] · colᵀ with db summed alongside; dcol = Wᵀ · dy; dx = col2im(dcol).
+// Col2Im (one thread per input element, implicitly grouped, extent N·C·H·W): a gather over the (kh, kw) taps
+//   that hit the pixel, so overlapping windows add up in a fixed order with no atomics.
 using ILGPU;
 
 namespace DeepGpu.Kernels;
@@ -19,45 +17,6 @@ public struct ConvShape
 
 public static class ConvolutionKernels
 {
-    public static void Im2Col(Index1D index, ConvShape s, ArrayView<float> x, ArrayView<float> col)
-    {
-        int k = index;
-        var ohw = s.OH * s.OW;
-        var columns = s.N * ohw;
-        var p = k / columns;
-        var q = k - p * columns;
-        var kw = p % s.KW;
-        var kh = (p / s.KW) % s.KH;
-        var c = p / (s.KW * s.KH);
-        var n = q / ohw;
-        var o = q - n * ohw;
-        var oh = o / s.OW;
-        var ow = o - oh * s.OW;
-        var h = oh * s.Stride - s.Pad + kh;
-        var w = ow * s.Stride - s.Pad + kw;
-        col[k] = h >= 0 && h < s.H && w >= 0 && w < s.W ? x[((n * s.C + c) * s.H + h) * s.W + w] : 0f;
-    }
-
-    public static void ToNchw(Index1D index, ConvShape s, ArrayView<float> tmp, ArrayView<float> bias, ArrayView<float> y)
-    {
-        int k = index;
-        var ohw = s.OH * s.OW;
-        var o = k % ohw;
-        var f = (k / ohw) % s.F;
-        var n = k / (ohw * s.F);
-        y[k] = tmp[f * s.N * ohw + n * ohw + o] + bias[f];
-    }
-
-    public static void FromNchw(Index1D index, ConvShape s, ArrayView<float> dy, ArrayView<float> dyT)
-    {
-        int k = index;
-        var ohw = s.OH * s.OW;
-        var o = k % ohw;
-        var f = (k / ohw) % s.F;
-        var n = k / (ohw * s.F);
-        dyT[f * s.N * ohw + n * ohw + o] = dy[k];
-    }
-
     public static void Col2Im(Index1D index, ConvShape s, ArrayView<float> col, ArrayView<float> dx)
     {
         int k = index;

@@ -7,6 +7,8 @@
 //   SumSquaredErrorBackward (one thread per element): d = (y − t) / rows.
 //   OneHot (one thread per element): t[r, c] = [c = label[r]].
 //   CountCorrect (one thread per row): counter[0] += [argmax_c scores[r, c] = label[r]], first index on ties.
+//   SoftmaxLoss (one thread per row): SoftmaxCrossEntropy, CountCorrect on the probabilities and, when
+//     withGradient is 1, SoftmaxCrossEntropyBackward, in one pass (a loss layer's whole work, one launch).
 // All implicitly grouped. A row per thread suits the book's class counts (10); rows are the parallelism.
 using ILGPU;
 
@@ -68,6 +70,17 @@ public static class SoftmaxKernels
     {
         var r = i / cols;
         t[i] = i - r * cols == labels[r] ? 1f : 0f;
+    }
+
+    public static void SoftmaxLoss(Index1D row, ArrayView<float> logits, ArrayView<int> labels, ArrayView<float> probabilities,
+        ArrayView<float> lossSum, ArrayView<float> counter, ArrayView<float> dlogits, int rows, int cols, int withGradient)
+    {
+        SoftmaxCrossEntropy(row, logits, labels, probabilities, lossSum, rows, cols);
+        CountCorrect(row, probabilities, labels, counter, cols);
+        if (withGradient == 0) return;
+        var offset = row * cols;
+        var label = labels[row];
+        for (var c = 0; c < cols; c++) dlogits[offset + c] = (probabilities[offset + c] - (c == label ? 1f : 0f)) / rows;
     }
 
     public static void CountCorrect(Index1D row, ArrayView<float> scores, ArrayView<int> labels, ArrayView<float> counter, int cols)

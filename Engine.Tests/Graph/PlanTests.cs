@@ -9,19 +9,21 @@ namespace DeepGpu.Tests.Graph;
 public sealed class PlanTests
 {
     [Fact]
-    public void A_relu_after_a_convolution_is_fused_in_the_plan_only()
+    public void Activations_after_convolutions_and_affine_layers_are_fused_in_the_plan_only()
     {
         using var backend = new CpuBackend();
         using var model = Model.Create(Networks.SimpleConvNet(), backend, 1);
         var names = model.Network.Layers.Select(l => l.Name).ToList();
         Assert.Equal(["convolution1", "relu1", "maxpool1", "affine1", "relu2", "affine2", "softmax1"], names);
         Assert.IsType<ActivationLayer>(model.Network.Layers[1]);
+        Assert.IsType<ActivationLayer>(model.Network.Layers[4]);
 
-        // The profile keeps one row per layer of the network; the fused ReLU runs inside the convolution, so its row is empty.
+        // The profile keeps one row per layer of the network; a fused ReLU runs inside the layer before it, so its row is empty.
         var profile = model.GetPlan(4).ProfileLayers(new PassInfo(true, 1, 0));
         Assert.Equal(names, profile.Select(p => p.Layer));
         Assert.Equal((0.0, 0.0), (profile[1].ForwardMs, profile[1].BackwardMs));
-        Assert.True(profile[4].ForwardMs > 0, $"relu2 after an affine layer runs on its own, but took {profile[4].ForwardMs} ms");
+        Assert.Equal((0.0, 0.0), (profile[4].ForwardMs, profile[4].BackwardMs));
+        Assert.True(profile[3].ForwardMs > 0, $"affine1 with its ReLU took {profile[3].ForwardMs} ms");
     }
 
     [Fact]

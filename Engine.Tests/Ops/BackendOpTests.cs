@@ -187,6 +187,58 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         Close(Reference.Gemm(false, false, m, n, k, 1f, a, b, 0f, new float[m * n]), result[2..^2], 1e-5, 1e-5);
     }
 
+    // ---- affine layers (GEMM with bias, activation and bias gradient fused) ------------------------------
+
+    public static IEnumerable<object?[]> AffineCases()
+    {
+        // (rows, inputs, outputs, activation): off the tile multiples, one-element edges, every activation.
+        yield return [1, 1, 1, null];
+        yield return [1, 1, 1, Activation.Relu];
+        yield return [5, 7, 3, Activation.Relu];
+        yield return [9, 13, 6, Activation.Sigmoid];
+        yield return [6, 5, 11, Activation.Tanh];
+        yield return [33, 17, 10, null];
+        yield return [7, 34, 19, Activation.Relu];
+    }
+
+    [OpTheory]
+    [MemberData(nameof(AffineCases))]
+    public void AffineForwardAndBackward(int rows, int inputs, int outputs, Activation? activation)
+    {
+        var g = new AffineGeometry(rows, inputs, outputs);
+        var x = TestArrays.Uniform(rows * inputs, 80, -1f, 1f);
+        var w = TestArrays.Uniform(inputs * outputs, 81, -1f, 1f);
+        var b = TestArrays.Uniform(outputs, 82, -0.5f, 0.5f);
+        var dy = TestArrays.Uniform(rows * outputs, 83);
+        var xb = Up(x);
+        var wb = Up(w);
+        // Stale values in the outputs must not leak into the results.
+        var y = Up(NaNs(rows * outputs));
+        Backend.AffineForward(g, activation, new AffineForwardBuffers { X = xb, W = wb, B = Up(b), Y = y });
+        var z = Reference.AddBias(Reference.Gemm(false, false, rows, outputs, inputs, 1f, x, w, 0f, new float[rows * outputs]), b, rows, outputs);
+        var yRef = activation is { } kind ? Reference.ActivationForward(kind, z) : z;
+        Close(yRef, Down<float>(y), 1e-5, 1e-5, "y");
+
+        var dz = activation is { } k2 ? Reference.ActivationBackward(k2, yRef, dy) : dy;
+        var dwRef = Reference.Gemm(true, false, inputs, outputs, rows, 1f, x, dz, 0f, new float[inputs * outputs]);
+        var dbRef = Reference.BiasGradient(dz, rows, outputs);
+        var dxRef = Reference.Gemm(false, true, rows, inputs, outputs, 1f, dz, w, 0f, new float[rows * inputs]);
+        foreach (var withDx in new[] { true, false })
+        {
+            var dx = Up(NaNs(rows * inputs));
+            var dw = Up(NaNs(inputs * outputs));
+            var db = Up(NaNs(outputs));
+            Backend.AffineBackward(g, activation, new AffineBackwardBuffers
+            {
+                X = xb, W = wb, Y = Up(yRef), DY = Up(dy), DX = withDx ? dx.View : default, DW = dw, DB = db,
+            });
+            Close(dwRef, Down<float>(dw), 1e-5, 1e-5, $"dw (dx {withDx})");
+            Close(dbRef, Down<float>(db), 1e-5, 1e-5, $"db (dx {withDx})");
+            if (withDx) Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
+            else Assert.All(Down<float>(dx), v => Assert.True(float.IsNaN(v), $"dx was written: {v}"));
+        }
+    }
+
     // ---- bias and activations ------------------------------------------------------------------------
 
     [OpTheory]
@@ -270,6 +322,36 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var d = Zeros<float>(rows * cols);
         Backend.SoftmaxCrossEntropyBackward(Up(pRef), labelBuffer, d, rows, cols);
         Close(Reference.SoftmaxCrossEntropyBackward(pRef, labels, rows, cols), Down<float>(d), 1e-5, 1e-7);
+    }
+
+    [OpTheory]
+    [InlineData(1, 1)]
+    [InlineData(1, 10)]
+    [InlineData(7, 10)]
+    [InlineData(3, 37)]
+    public void SoftmaxLossDoesTheLossLayersWorkInOneOp(int rows, int cols)
+    {
+        var logits = TestArrays.Uniform(rows * cols, 15, -4f, 4f);
+        var labels = Enumerable.Range(0, rows).Select(r => (r * 5 + 1) % cols).ToArray();
+        var (pRef, lossRef) = Reference.SoftmaxCrossEntropy(logits, labels, rows, cols);
+        var correctRef = Reference.CountCorrect(pRef, labels, rows, cols);
+        var dRef = Reference.SoftmaxCrossEntropyBackward(pRef, labels, rows, cols);
+        foreach (var withGradient in new[] { true, false })
+        {
+            var p = Up(NaNs(rows * cols));
+            var loss = Up(new float[] { 0.5f });
+            var correct = Up(new float[] { 2f });
+            var d = Up(NaNs(rows * cols));
+            Backend.SoftmaxLoss(new SoftmaxLossBuffers
+            {
+                Logits = Up(logits), Labels = Up(labels), Probabilities = p, LossSum = loss, CorrectCount = correct, DLogits = withGradient ? d.View : default,
+            }, rows, cols);
+            Close(pRef, Down<float>(p), 1e-5, 1e-7, "p");
+            Close(0.5 + lossRef, Down<float>(loss)[0], 1e-5);
+            Assert.Equal(2f + correctRef, Down<float>(correct)[0]);
+            if (withGradient) Close(dRef, Down<float>(d), 1e-5, 1e-7, "dlogits");
+            else Assert.All(Down<float>(d), v => Assert.True(float.IsNaN(v), $"dlogits was written: {v}"));
+        }
     }
 
     [OpTheory]

@@ -59,6 +59,86 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
         Expect.Close(Reference.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, -0.5f, c0), c, 1e-5, 1e-5);
     }
 
+    /// <summary>The fused GEMMs: bias and activation in the epilogue, the activation's derivative in the loads, db from the tiles.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void AffineWithGpuTiles(bool register)
+    {
+        var backend = register ? fixture.Register : fixture.Tiled;
+        var g = new AffineGeometry(19, 70, 66);
+        var x = TestArrays.Uniform(g.Rows * g.Inputs, 8, -1f, 1f);
+        var w = TestArrays.Uniform(g.Inputs * g.Outputs, 9, -0.3f, 0.3f);
+        var b = TestArrays.Uniform(g.Outputs, 10);
+        var dy = TestArrays.Uniform(g.Rows * g.Outputs, 11);
+        using var xb = Upload(backend, x);
+        using var wb = Upload(backend, w);
+        using var bb = Upload(backend, b);
+        using var dyb = Upload(backend, dy);
+        var y = Run(backend, new float[g.Rows * g.Outputs], v => backend.AffineForward(g, Activation.Relu, new AffineForwardBuffers { X = xb, W = wb, B = bb, Y = v }));
+        var yRef = Reference.ActivationForward(Activation.Relu,
+            Reference.AddBias(Reference.Gemm(false, false, g.Rows, g.Outputs, g.Inputs, 1f, x, w, 0f, new float[y.Length]), b, g.Rows, g.Outputs));
+        Expect.Close(yRef, y, 1e-5, 1e-5);
+        using var yb = Upload(backend, y);
+        using var dw = backend.Allocate<float>(g.Inputs * g.Outputs);
+        using var db = backend.Allocate<float>(g.Outputs);
+        var dx = Run(backend, new float[g.Rows * g.Inputs], v => backend.AffineBackward(g, Activation.Relu, new AffineBackwardBuffers
+        {
+            X = xb, W = wb, Y = yb, DY = dyb, DX = v, DW = dw, DB = db,
+        }));
+        var dz = Reference.ActivationBackward(Activation.Relu, yRef, dy);
+        Expect.Close(Reference.Gemm(false, true, g.Rows, g.Inputs, g.Outputs, 1f, dz, w, 0f, new float[dx.Length]), dx, 1e-5, 1e-5);
+        Expect.Close(Reference.Gemm(true, false, g.Inputs, g.Outputs, g.Rows, 1f, x, dz, 0f, new float[dw.Length]), Download(backend, dw), 1e-5, 1e-5);
+        Expect.Close(Reference.BiasGradient(dz, g.Rows, g.Outputs), Download(backend, db), 1e-5, 1e-5);
+    }
+
+    /// <summary>The implicit-GEMM convolution: im2col read from x, NCHW written with bias and ReLU, db summed from the tiles.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ConvolutionReluWithGpuTiles(bool register)
+    {
+        var backend = register ? fixture.Register : fixture.Tiled;
+        var g = new ConvolutionGeometry(2, 3, 9, 8, 5, 3, 3, 1, 1);
+        var x = TestArrays.Uniform(g.InputLength, 12);
+        var w = TestArrays.Uniform(g.WeightLength, 13);
+        var b = TestArrays.Uniform(g.Filters, 14);
+        var dy = TestArrays.Uniform(g.OutputLength, 15);
+        using var xb = Upload(backend, x);
+        using var wb = Upload(backend, w);
+        using var bb = Upload(backend, b);
+        using var dyb = Upload(backend, dy);
+        using var ws = backend.Allocate<float>((int)backend.ConvolutionWorkspaceLength(g));
+        var y = Run(backend, new float[g.OutputLength], v => backend.ConvolutionReluForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = bb, Y = v, Workspace = ws }));
+        var yRef = Reference.ActivationForward(Activation.Relu, Reference.ConvolutionForward(g, x, w, b));
+        Expect.Close(yRef, y, 1e-5, 1e-5);
+        using var yb = Upload(backend, y);
+        using var dw = backend.Allocate<float>(g.WeightLength);
+        using var db = backend.Allocate<float>(g.Filters);
+        var dx = Run(backend, new float[g.InputLength], v => backend.ConvolutionReluBackward(g, new ConvolutionBackwardBuffers
+        {
+            X = xb, W = wb, DY = dyb, DX = v, DW = dw, DB = db, Workspace = ws,
+        }, yb));
+        var (dxRef, dwRef, dbRef) = Reference.ConvolutionBackward(g, x, w, Reference.ActivationBackward(Activation.Relu, yRef, dy));
+        Expect.Close(dxRef, dx, 1e-5, 1e-5);
+        Expect.Close(dwRef, Download(backend, dw), 1e-4, 1e-4);
+        Expect.Close(dbRef, Download(backend, db), 1e-4, 1e-5);
+    }
+
+    private static DeviceBuffer<float> Upload(Backend backend, float[] values)
+    {
+        var buffer = backend.Allocate<float>(values.Length);
+        backend.Upload<float>(values, buffer);
+        return buffer;
+    }
+
+    private static float[] Download(Backend backend, DeviceBuffer<float> buffer)
+    {
+        var result = new float[buffer.Length];
+        backend.Download(buffer.View, result);
+        return result;
+    }
+
     [Fact]
     public void ReductionsWithGpuGroups()
     {

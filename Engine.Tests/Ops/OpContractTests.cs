@@ -62,6 +62,23 @@ public sealed class OpContractTests : IDisposable
             FailsAlike(b => b.CountCorrect(b.Allocate<float>(40), b.Allocate<int>(4), b.Allocate<float>(0), 4, 10)));
         Assert.Equal("BiasGradient needs db to hold at least 5 elements; it holds 4.",
             FailsAlike(b => b.BiasGradient(b.Allocate<float>(10), b.Allocate<float>(4), 2, 5)));
+        Assert.Equal("SoftmaxLoss needs DLogits to hold at least 40 elements; it holds 39.",
+            FailsAlike(b => b.SoftmaxLoss(new SoftmaxLossBuffers
+            {
+                Logits = b.Allocate<float>(40), Labels = b.Allocate<int>(4), Probabilities = b.Allocate<float>(40), LossSum = b.Allocate<float>(1),
+                CorrectCount = b.Allocate<float>(1), DLogits = b.Allocate<float>(39),
+            }, 4, 10)));
+        Assert.Equal("AffineForward needs B to hold at least 3 elements; it holds 2.",
+            FailsAlike(b => b.AffineForward(new AffineGeometry(2, 4, 3), Activation.Relu, new AffineForwardBuffers
+            {
+                X = b.Allocate<float>(8), W = b.Allocate<float>(12), B = b.Allocate<float>(2), Y = b.Allocate<float>(6),
+            })));
+        Assert.Equal("AffineBackward needs Y to hold at least 6 elements; it holds 0.",
+            FailsAlike(b => b.AffineBackward(new AffineGeometry(2, 4, 3), Activation.Sigmoid, new AffineBackwardBuffers
+            {
+                X = b.Allocate<float>(8), W = b.Allocate<float>(12), DY = b.Allocate<float>(6), DX = default, DW = b.Allocate<float>(12),
+                DB = b.Allocate<float>(3),
+            })));
     }
 
     [Fact]

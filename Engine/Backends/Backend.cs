@@ -28,6 +28,22 @@ public abstract class Backend : IDisposable
 
     private long _liveBytes;
     private int _liveBuffers;
+    private long _launches;
+    private long _synchronizations;
+    private long _allocations;
+
+    /// <summary>
+    /// What this backend has done since it was made: kernel launches (backends that launch kernels count them;
+    /// see <see cref="CountsLaunches"/>), host synchronisations and buffer allocations. Two readings around a
+    /// training step give what one step costs.
+    /// </summary>
+    public BackendCounters Counters => new(Interlocked.Read(ref _launches), Interlocked.Read(ref _synchronizations), Interlocked.Read(ref _allocations));
+
+    /// <summary>True when ops run as counted kernel launches (ILGPU); the cpu backend runs ops as calls and counts none.</summary>
+    public virtual bool CountsLaunches => false;
+
+    /// <summary>Counts one kernel launch (backends that launch kernels call this once per launch).</summary>
+    protected void CountLaunch() => Interlocked.Increment(ref _launches);
 
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements.</summary>
     /// <exception cref="DeviceOutOfMemoryException">The device (or <see cref="MemoryLimit"/>) has no room for it.</exception>
@@ -45,6 +61,7 @@ public abstract class Backend : IDisposable
         {
             var buffer = AllocateCore<T>(length);
             Interlocked.Increment(ref _liveBuffers);
+            Interlocked.Increment(ref _allocations);
             return buffer;
         }
         catch
@@ -72,10 +89,11 @@ public abstract class Backend : IDisposable
         Interlocked.Decrement(ref _liveBuffers);
     }
 
-    /// <summary>Copies host data into a view of the same length.</summary>
+    /// <summary>Copies host data into a view of the same length (a host synchronisation: the copy is done when it returns).</summary>
     public void Upload<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged
     {
         OpCheck.Length(this, nameof(Upload), nameof(destination), destination, source.Length);
+        Interlocked.Increment(ref _synchronizations);
         UploadCore(source, destination);
     }
 
@@ -83,11 +101,16 @@ public abstract class Backend : IDisposable
     public void Download<T>(BufferView<T> source, Span<T> destination) where T : unmanaged
     {
         OpCheck.Length(this, nameof(Download), nameof(source), source, destination.Length);
+        Interlocked.Increment(ref _synchronizations);
         DownloadCore(source, destination);
     }
 
     /// <summary>Waits until all queued work is done.</summary>
-    public abstract void Synchronize();
+    public void Synchronize()
+    {
+        Interlocked.Increment(ref _synchronizations);
+        SynchronizeCore();
+    }
 
     /// <summary>x[i] = value.</summary>
     public void Fill(BufferView<float> x, float value)
@@ -145,6 +168,46 @@ public abstract class Backend : IDisposable
         OpCheck.AtLeast(this, nameof(Gemm), nameof(b), b, (long)k * n);
         OpCheck.AtLeast(this, nameof(Gemm), nameof(c), c, (long)m * n);
         GemmCore(transposeA, transposeB, m, n, k, alpha, a, b, beta, c);
+    }
+
+    /// <summary>
+    /// An affine layer and the activation after it (none when <paramref name="activation"/> is null) as one op:
+    /// Y = f(X·W + B) for X [rows, inputs], W [inputs, outputs], B [outputs], Y [rows, outputs]. A backend can add
+    /// the bias and apply the activation as it writes the product.
+    /// </summary>
+    public void AffineForward(AffineGeometry g, Activation? activation, in AffineForwardBuffers buffers)
+    {
+        CheckAffine(nameof(AffineForward), g, activation);
+        OpCheck.AtLeast(this, nameof(AffineForward), nameof(buffers.X), buffers.X, (long)g.Rows * g.Inputs);
+        OpCheck.AtLeast(this, nameof(AffineForward), nameof(buffers.W), buffers.W, (long)g.Inputs * g.Outputs);
+        OpCheck.AtLeast(this, nameof(AffineForward), nameof(buffers.B), buffers.B, g.Outputs);
+        OpCheck.AtLeast(this, nameof(AffineForward), nameof(buffers.Y), buffers.Y, (long)g.Rows * g.Outputs);
+        AffineForwardCore(g, activation, buffers);
+    }
+
+    /// <summary>
+    /// Backward of <see cref="AffineForward"/>: with DZ = DY·f'(Y) (DY itself without an activation), DW = Xᵀ·DZ,
+    /// DB = Σ_r DZ and, unless DX is empty, DX = DZ·Wᵀ. Backends may overwrite DY with DZ.
+    /// </summary>
+    public void AffineBackward(AffineGeometry g, Activation? activation, in AffineBackwardBuffers buffers)
+    {
+        CheckAffine(nameof(AffineBackward), g, activation);
+        OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.X), buffers.X, (long)g.Rows * g.Inputs);
+        OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.W), buffers.W, (long)g.Inputs * g.Outputs);
+        if (activation is not null) OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.Y), buffers.Y, (long)g.Rows * g.Outputs);
+        OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.DY), buffers.DY, (long)g.Rows * g.Outputs);
+        if (buffers.DX.Length != 0) OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.DX), buffers.DX, (long)g.Rows * g.Inputs);
+        OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.DW), buffers.DW, (long)g.Inputs * g.Outputs);
+        OpCheck.AtLeast(this, nameof(AffineBackward), nameof(buffers.DB), buffers.DB, g.Outputs);
+        AffineBackwardCore(g, activation, buffers);
+    }
+
+    private static void CheckAffine(string op, AffineGeometry g, Activation? activation)
+    {
+        OpCheck.NotNegative(op, nameof(g.Rows), g.Rows);
+        OpCheck.NotNegative(op, nameof(g.Inputs), g.Inputs);
+        OpCheck.NotNegative(op, nameof(g.Outputs), g.Outputs);
+        if (activation is { } kind) OpCheck.Defined(op, nameof(activation), kind);
     }
 
     /// <summary>x[r, c] += bias[c] for x [rows, cols].</summary>
@@ -214,6 +277,23 @@ public abstract class Backend : IDisposable
         OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropyBackward), nameof(labels), labels, rows);
         OpCheck.AtLeast(this, nameof(SoftmaxCrossEntropyBackward), nameof(dlogits), dlogits, (long)rows * cols);
         SoftmaxCrossEntropyBackwardCore(probabilities, labels, dlogits, rows, cols);
+    }
+
+    /// <summary>
+    /// A softmax loss layer's work in one op: probabilities = softmax(logits); lossSum[0] += the batch's mean
+    /// cross-entropy (as <see cref="SoftmaxCrossEntropy"/>); correctCount[0] += the rows whose arg-max probability
+    /// (first on ties) is the label (as <see cref="CountCorrect"/>); and, unless DLogits is empty, dlogits =
+    /// (probabilities − onehot(labels)) / rows (as <see cref="SoftmaxCrossEntropyBackward"/>).
+    /// </summary>
+    public void SoftmaxLoss(in SoftmaxLossBuffers buffers, int rows, int cols)
+    {
+        OpCheck.Matrix(this, nameof(SoftmaxLoss), nameof(buffers.Logits), buffers.Logits, rows, cols);
+        OpCheck.AtLeast(this, nameof(SoftmaxLoss), nameof(buffers.Labels), buffers.Labels, rows);
+        OpCheck.AtLeast(this, nameof(SoftmaxLoss), nameof(buffers.Probabilities), buffers.Probabilities, (long)rows * cols);
+        OpCheck.AtLeast(this, nameof(SoftmaxLoss), nameof(buffers.LossSum), buffers.LossSum, 1);
+        OpCheck.AtLeast(this, nameof(SoftmaxLoss), nameof(buffers.CorrectCount), buffers.CorrectCount, 1);
+        if (buffers.DLogits.Length != 0) OpCheck.AtLeast(this, nameof(SoftmaxLoss), nameof(buffers.DLogits), buffers.DLogits, (long)rows * cols);
+        SoftmaxLossCore(buffers, rows, cols);
     }
 
     /// <summary>lossSum[0] += 0.5·Σ(y − t)² / rows (the book's sum_squared_error, mean over the batch).</summary>
@@ -436,6 +516,7 @@ public abstract class Backend : IDisposable
     // ---- what a backend implements: called only with checked arguments ------------------------------
 
     protected abstract DeviceBuffer<T> AllocateCore<T>(int length) where T : unmanaged;
+    protected abstract void SynchronizeCore();
     protected abstract void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination) where T : unmanaged;
     protected abstract void DownloadCore<T>(BufferView<T> source, Span<T> destination) where T : unmanaged;
     protected abstract void FillCore(BufferView<float> x, float value);
@@ -446,6 +527,28 @@ public abstract class Backend : IDisposable
 
     protected abstract void GemmCore(bool transposeA, bool transposeB, int m, int n, int k,
         float alpha, BufferView<float> a, BufferView<float> b, float beta, BufferView<float> c);
+    /// <summary>This default runs the GEMM, adds the bias, then applies the activation in place.</summary>
+    protected virtual void AffineForwardCore(AffineGeometry g, Activation? activation, in AffineForwardBuffers b)
+    {
+        GemmCore(false, false, g.Rows, g.Outputs, g.Inputs, 1f, b.X, b.W, 0f, b.Y);
+        AddBiasCore(b.Y, b.B, g.Rows, g.Outputs);
+        if (activation is { } kind)
+        {
+            var y = b.Y.Slice(0, g.Rows * g.Outputs);
+            ActivationForwardCore(kind, y, y);
+        }
+    }
+
+    /// <summary>This default overwrites DY with DZ, then runs the two GEMMs and the bias gradient.</summary>
+    protected virtual void AffineBackwardCore(AffineGeometry g, Activation? activation, in AffineBackwardBuffers b)
+    {
+        var dz = b.DY.Slice(0, g.Rows * g.Outputs);
+        if (activation is { } kind) ActivationBackwardCore(kind, b.Y.Slice(0, dz.Length), dz, dz);
+        GemmCore(true, false, g.Inputs, g.Outputs, g.Rows, 1f, b.X, dz, 0f, b.DW);
+        BiasGradientCore(dz, b.DB, g.Rows, g.Outputs);
+        if (b.DX.Length != 0) GemmCore(false, true, g.Rows, g.Inputs, g.Outputs, 1f, dz, b.W, 0f, b.DX);
+    }
+
     protected abstract void AddBiasCore(BufferView<float> x, BufferView<float> bias, int rows, int cols);
     protected abstract void BiasGradientCore(BufferView<float> dy, BufferView<float> db, int rows, int cols);
     protected abstract void ActivationForwardCore(Activation kind, BufferView<float> x, BufferView<float> y);
@@ -456,6 +559,14 @@ public abstract class Backend : IDisposable
         BufferView<float> probabilities, BufferView<float> lossSum, int rows, int cols);
     protected abstract void SoftmaxCrossEntropyBackwardCore(BufferView<float> probabilities, BufferView<int> labels,
         BufferView<float> dlogits, int rows, int cols);
+    /// <summary>This default runs the three ops it stands for, one after another.</summary>
+    protected virtual void SoftmaxLossCore(in SoftmaxLossBuffers buffers, int rows, int cols)
+    {
+        SoftmaxCrossEntropyCore(buffers.Logits, buffers.Labels, buffers.Probabilities, buffers.LossSum, rows, cols);
+        CountCorrectCore(buffers.Probabilities, buffers.Labels, buffers.CorrectCount, rows, cols);
+        if (buffers.DLogits.Length != 0) SoftmaxCrossEntropyBackwardCore(buffers.Probabilities, buffers.Labels, buffers.DLogits, rows, cols);
+    }
+
     protected abstract void SumSquaredErrorCore(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols);
     protected abstract void SumSquaredErrorBackwardCore(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols);
     protected abstract void OneHotCore(BufferView<int> labels, BufferView<float> t, int rows, int cols);

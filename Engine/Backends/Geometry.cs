@@ -43,3 +43,6 @@ public readonly record struct NormalizationGeometry(int Batch, int Channels, int
 {
     public int Length => Batch * Channels * Spatial;
 }
+
+/// <summary>An affine layer over a batch: X [Rows, Inputs] times W [Inputs, Outputs] plus B [Outputs] gives Y [Rows, Outputs].</summary>
+public readonly record struct AffineGeometry(int Rows, int Inputs, int Outputs);

@@ -37,6 +37,53 @@ public readonly record struct ConvolutionBackwardBuffers
     public required BufferView<float> Workspace { get; init; }
 }
 
+/// <summary>The buffers of an affine layer's forward pass (see <see cref="AffineGeometry"/> for their shapes).</summary>
+public readonly record struct AffineForwardBuffers
+{
+    /// <summary>Input [Rows, Inputs].</summary>
+    public required BufferView<float> X { get; init; }
+    /// <summary>Weights [Inputs, Outputs].</summary>
+    public required BufferView<float> W { get; init; }
+    /// <summary>Bias [Outputs].</summary>
+    public required BufferView<float> B { get; init; }
+    /// <summary>Output [Rows, Outputs], after the activation if there is one.</summary>
+    public required BufferView<float> Y { get; init; }
+}
+
+/// <summary>The buffers of an affine layer's backward pass.</summary>
+public readonly record struct AffineBackwardBuffers
+{
+    /// <summary>The forward input [Rows, Inputs].</summary>
+    public required BufferView<float> X { get; init; }
+    /// <summary>Weights [Inputs, Outputs].</summary>
+    public required BufferView<float> W { get; init; }
+    /// <summary>The forward output [Rows, Outputs] (read only with an activation, for its derivative).</summary>
+    public BufferView<float> Y { get; init; }
+    /// <summary>Gradient at the output [Rows, Outputs].</summary>
+    public required BufferView<float> DY { get; init; }
+    /// <summary>Gradient at the input [Rows, Inputs]; an empty view skips it (a first layer needs none).</summary>
+    public required BufferView<float> DX { get; init; }
+    /// <summary>Weight gradient [Inputs, Outputs] (overwritten).</summary>
+    public required BufferView<float> DW { get; init; }
+    /// <summary>Bias gradient [Outputs] (overwritten).</summary>
+    public required BufferView<float> DB { get; init; }
+}
+
+/// <summary>The buffers of <see cref="Backend.SoftmaxLoss"/>: the matrices are [rows, cols], the labels [rows].</summary>
+public readonly record struct SoftmaxLossBuffers
+{
+    public required BufferView<float> Logits { get; init; }
+    /// <summary>Class indices in [0, cols).</summary>
+    public required BufferView<int> Labels { get; init; }
+    public required BufferView<float> Probabilities { get; init; }
+    /// <summary>One float the batch's mean loss is added to.</summary>
+    public required BufferView<float> LossSum { get; init; }
+    /// <summary>One float the batch's correct count is added to.</summary>
+    public required BufferView<float> CorrectCount { get; init; }
+    /// <summary>The gradient at the logits; empty to skip it.</summary>
+    public BufferView<float> DLogits { get; init; }
+}
+
 /// <summary>How a batch normalisation pass runs.</summary>
 public readonly record struct BatchNormSettings
 {

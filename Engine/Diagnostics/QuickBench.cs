@@ -1,9 +1,12 @@
 using System.Diagnostics;
 using DeepGpu.Backends;
+using DeepGpu.Data;
 using DeepGpu.Graph;
 using DeepGpu.Layers;
 using DeepGpu.Models;
 using DeepGpu.Optimizers;
+using DeepGpu.Tensors;
+using DeepGpu.Training;
 
 namespace DeepGpu.Diagnostics;
 
@@ -13,7 +16,14 @@ namespace DeepGpu.Diagnostics;
 /// <param name="Size">The GEMM's n, the batch, or the cores a peak ran on.</param>
 /// <param name="Value">GFLOP/s, ms per step, images per second, or ms per batch.</param>
 /// <param name="Unit">The unit of <paramref name="Value"/>.</param>
-public sealed record BenchFigure(string Backend, string Kind, string Subject, int Size, double Value, string Unit);
+/// <param name="PerStep">For a training step: what one step costs.</param>
+public sealed record BenchFigure(string Backend, string Kind, string Subject, int Size, double Value, string Unit, StepCost? PerStep = null);
+
+/// <summary>What one training step costs besides time.</summary>
+/// <param name="Launches">Kernel launches; null on a backend that runs ops as calls (<see cref="Backend.CountsLaunches"/>).</param>
+/// <param name="Synchronizations">Times the host waited for the device.</param>
+/// <param name="Allocations">Buffers allocated.</param>
+public sealed record StepCost(long? Launches, long Synchronizations, long Allocations);
 
 /// <summary>
 /// Quick side-by-side timings for <c>deepgpu bench</c>: medians of repeated runs after a warm-up, with the
@@ -86,7 +96,11 @@ public static class QuickBench
         return new BenchFigure(backend.Name, "gemm", $"{n}x{n}x{n}", n, 2.0 * n * n * n * calls / seconds / 1e9, "GFLOP/s");
     }
 
-    /// <summary>Milliseconds per training step (forward, backward, update) at a batch size, on random data.</summary>
+    /// <summary>
+    /// Milliseconds per training step (forward, backward, update) at a batch size, on random data, and what one
+    /// whole step (the batch gathered on the device first, as training does) costs in launches, host
+    /// synchronisations and allocations.
+    /// </summary>
     public static BenchFigure TrainStep(Backend backend, NetworkSpec spec, Optimizer optimizer, int batch = 100, int repeats = 15,
         double budgetSeconds = DefaultBudgetSeconds)
     {
@@ -101,7 +115,36 @@ public static class QuickBench
             plan.Backward();
             optimizer.Step(model.Parameters, model.Gradients);
         }, warmup: 3, repeats, budgetSeconds);
-        return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step");
+        var counted = CountStep(model, optimizer, batch);
+        var perStep = new StepCost(backend.CountsLaunches ? counted.Launches : null, counted.Synchronizations, counted.Allocations);
+        return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step", perStep);
+    }
+
+    /// <summary>
+    /// What one training step (gather, forward, backward, update; <see cref="TrainingStep"/>) of a model costs on its
+    /// backend: the counters' difference across queuing it, on random data.
+    /// </summary>
+    public static BackendCounters CountStep(ITrainable model, Optimizer optimizer, int batch)
+    {
+        var backend = model.Backend;
+        using var data = new DeviceDataset(backend, RandomDataset(model.Network.Spec, batch));
+        using var step = new TrainingStep(model, optimizer, new TrainerOptions { BatchSize = batch }, data);
+        var before = backend.Counters;
+        step.Run(0, 0);
+        var counted = backend.Counters - before;
+        backend.Synchronize();
+        return counted;
+    }
+
+    /// <summary>Random pixels and labels cycling through the classes, <paramref name="count"/> samples of the network's input shape.</summary>
+    public static Dataset RandomDataset(NetworkSpec spec, int count)
+    {
+        var rng = new Random(1);
+        var size = new Shape(spec.Input);
+        var images = new byte[count * size.Size];
+        rng.NextBytes(images);
+        var labels = Enumerable.Range(0, count).Select(i => (byte)(i % spec.Classes)).ToArray();
+        return new Dataset(images, labels, size, spec.Classes, "random bytes");
     }
 
     /// <summary>

@@ -151,9 +151,9 @@ public sealed class Plan : IDisposable
         _backend.Synchronize();
         for (var i = 0; i < _layers.Count; i++) forward[i] = Timed(() => _layers[i].Forward(pass));
         if (pass.Training) for (var i = _layers.Count - 1; i >= 0; i--) backward[i] = Timed(_layers[i].Backward);
-        // One row per layer of the network: a fused convolution's time is the convolution's, its ReLU's is 0.
-        return _layers.SelectMany((l, i) => l is ConvolutionReluLayer fused
-            ? new[] { (l.Name, forward[i], backward[i]), (fused.ReluName, 0.0, 0.0) }
+        // One row per layer of the network: a fused pair's time is its first layer's, the absorbed layer's is 0.
+        return _layers.SelectMany((l, i) => l is IFusedLayer fused
+            ? new[] { (l.Name, forward[i], backward[i]), (fused.AbsorbedName, 0.0, 0.0) }
             : [(l.Name, forward[i], backward[i])]).ToList();
 
         double Timed(Action run)
@@ -177,8 +177,9 @@ public sealed class Plan : IDisposable
     }
 
     /// <summary>
-    /// A ReLU straight after a convolution runs inside it: one pass over the outputs instead of three, and the
-    /// backend can apply it while they are in cache. The pair becomes one <see cref="ConvolutionReluLayer"/>.
+    /// An activation straight after a convolution (ReLU) or an affine layer (any) runs inside it: one pass over the
+    /// outputs instead of three, and one launch fewer each way on a GPU. The pair becomes one
+    /// <see cref="ConvolutionReluLayer"/> or <see cref="AffineActivationLayer"/>.
     /// </summary>
     private static List<Layer> Fuse(List<Layer> layers)
     {
@@ -188,6 +189,10 @@ public sealed class Plan : IDisposable
             if (layer is ActivationLayer { Kind: Activation.Relu } relu && fused.Count > 0 && fused[^1] is ConvolutionLayer convolution)
             {
                 fused[^1] = new ConvolutionReluLayer(convolution, relu);
+            }
+            else if (layer is ActivationLayer activation && fused.Count > 0 && fused[^1] is AffineLayer affine)
+            {
+                fused[^1] = new AffineActivationLayer(affine, activation);
             }
             else
             {

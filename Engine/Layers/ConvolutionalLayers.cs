@@ -68,7 +68,7 @@ public sealed class ConvolutionLayer : Layer
 /// convolution's outputs are still in cache. Only <see cref="Graph.Plan"/> makes one, from the two layers of a
 /// network, when it compiles it; the layer goes by the convolution's name and holds its parameters.
 /// </summary>
-internal sealed class ConvolutionReluLayer : Layer
+internal sealed class ConvolutionReluLayer : Layer, IFusedLayer
 {
     private readonly ConvolutionLayer _convolution;
     private Backend _backend = null!;
@@ -81,11 +81,10 @@ internal sealed class ConvolutionReluLayer : Layer
     {
         if (relu.Kind != Activation.Relu) throw new ArgumentException($"Layer {relu.Name} is not a ReLU.", nameof(relu));
         _convolution = convolution;
-        ReluName = relu.Name;
+        AbsorbedName = relu.Name;
     }
 
-    /// <summary>The name of the ReLU layer this one absorbed.</summary>
-    public string ReluName { get; }
+    public string AbsorbedName { get; }
 
     public override IReadOnlyList<ParameterSpec> Parameters => _convolution.Parameters;
 

@@ -10,9 +10,11 @@ public sealed class AffineLayer : Layer
     private readonly int _in;
     private readonly int _out;
     private readonly WeightInit _init;
-    private LayerBinding _b = null!;
-    // Looked up once at bind time, so a step does no dictionary work.
-    private BufferView<float> _w, _bias, _dw, _db;
+    private Backend _backend = null!;
+    // Bound once, so a step does no dictionary work.
+    private AffineGeometry _g;
+    private AffineForwardBuffers _forward;
+    private AffineBackwardBuffers _backward;
 
     public AffineLayer(string name, Shape input, int outputs, WeightInit init) : base(name, input, new Shape(outputs))
     {
@@ -27,27 +29,55 @@ public sealed class AffineLayer : Layer
         new("b", new Shape(_out), IsWeight: false),
     ];
 
-    internal override void Bind(LayerBinding binding)
+    internal override void Bind(LayerBinding binding) => (_backend, _g, _forward, _backward) = Buffers(binding);
+
+    /// <summary>The geometry and op buffers of this layer in a plan (a fused affine + activation binds the same).</summary>
+    internal (Backend, AffineGeometry, AffineForwardBuffers, AffineBackwardBuffers) Buffers(LayerBinding binding)
     {
-        _b = binding;
-        (_w, _bias, _dw, _db) = (binding.Parameters["W"], binding.Parameters["b"], binding.Gradients["W"], binding.Gradients["b"]);
+        var w = binding.Parameters["W"];
+        var forward = new AffineForwardBuffers { X = binding.X, W = w, B = binding.Parameters["b"], Y = binding.Y };
+        var backward = new AffineBackwardBuffers
+        {
+            X = binding.X, W = w, Y = binding.Y, DY = binding.DY, DX = binding.DX, DW = binding.Gradients["W"], DB = binding.Gradients["b"],
+        };
+        return (binding.Backend, new AffineGeometry(binding.Batch, _in, _out), forward, backward);
     }
 
-    internal override void Forward(PassInfo pass)
+    internal override void Forward(PassInfo pass) => _backend.AffineForward(_g, null, _forward);
+
+    internal override void Backward() => _backend.AffineBackward(_g, null, _backward);
+}
+
+/// <summary>
+/// An affine layer and the activation straight after it as one layer, so the backend can add the bias and apply the
+/// activation as the product is written, and read the activation's derivative as backward loads the gradient. Only
+/// <see cref="Graph.Plan"/> makes one, from the two layers of a network; it goes by the affine layer's name.
+/// </summary>
+internal sealed class AffineActivationLayer : Layer, IFusedLayer
+{
+    private readonly AffineLayer _affine;
+    private readonly Activation _kind;
+    private Backend _backend = null!;
+    private AffineGeometry _g;
+    private AffineForwardBuffers _forward;
+    private AffineBackwardBuffers _backward;
+
+    public AffineActivationLayer(AffineLayer affine, ActivationLayer activation) : base(affine.Name, affine.InputShape, activation.OutputShape)
     {
-        var be = _b.Backend;
-        be.Gemm(false, false, _b.Batch, _out, _in, 1f, _b.X, _w, 0f, _b.Y);
-        be.AddBias(_b.Y, _bias, _b.Batch, _out);
+        _affine = affine;
+        _kind = activation.Kind;
+        AbsorbedName = activation.Name;
     }
 
-    internal override void Backward()
-    {
-        var be = _b.Backend;
-        // dW = xᵀ·dy, db = Σ dy, dx = dy·Wᵀ
-        be.Gemm(true, false, _in, _out, _b.Batch, 1f, _b.X, _b.DY, 0f, _dw);
-        be.BiasGradient(_b.DY, _db, _b.Batch, _out);
-        if (_b.DX.Length > 0) be.Gemm(false, true, _b.Batch, _in, _out, 1f, _b.DY, _w, 0f, _b.DX);
-    }
+    public string AbsorbedName { get; }
+
+    public override IReadOnlyList<ParameterSpec> Parameters => _affine.Parameters;
+
+    internal override void Bind(LayerBinding binding) => (_backend, _g, _forward, _backward) = _affine.Buffers(binding);
+
+    internal override void Forward(PassInfo pass) => _backend.AffineForward(_g, _kind, _forward);
+
+    internal override void Backward() => _backend.AffineBackward(_g, _kind, _backward);
 }
 
 /// <summary>Relu, Sigmoid or Tanh, element-wise.</summary>
@@ -88,30 +118,35 @@ public sealed class FlattenLayer : Layer
 
 /// <summary>
 /// Softmax then cross-entropy against class labels (book ch.5 SoftmaxWithLoss): the output is the class
-/// probabilities; training passes add the batch's mean loss and its correct count to the metrics.
+/// probabilities; labelled passes add the batch's mean loss and its correct count to the metrics and write the
+/// gradient at the logits in the same op, so backward has nothing left to launch.
 /// </summary>
 public sealed class SoftmaxWithLossLayer : LossLayer
 {
     private LayerBinding _b = null!;
+    private SoftmaxLossBuffers _loss;
     private int Classes => InputShape.Size;
 
     public SoftmaxWithLossLayer(string name, Shape input) : base(name, input) { }
 
-    internal override void Bind(LayerBinding binding) => _b = binding;
+    internal override void Bind(LayerBinding binding)
+    {
+        _b = binding;
+        _loss = new SoftmaxLossBuffers
+        {
+            Logits = binding.X, Labels = binding.Labels, Probabilities = binding.Y, LossSum = binding.LossSum, CorrectCount = binding.CorrectCount,
+            DLogits = binding.DX,
+        };
+    }
 
     internal override void Forward(PassInfo pass)
     {
-        var be = _b.Backend;
-        if (_b.Labels.Length == 0)
-        {
-            be.Softmax(_b.X, _b.Y, _b.Batch, Classes);
-            return;
-        }
-        be.SoftmaxCrossEntropy(_b.X, _b.Labels, _b.Y, _b.LossSum, _b.Batch, Classes);
-        be.CountCorrect(_b.Y, _b.Labels, _b.CorrectCount, _b.Batch, Classes);
+        if (_b.Labels.Length == 0) _b.Backend.Softmax(_b.X, _b.Y, _b.Batch, Classes);
+        else _b.Backend.SoftmaxLoss(_loss, _b.Batch, Classes);
     }
 
-    internal override void Backward() => _b.Backend.SoftmaxCrossEntropyBackward(_b.Y, _b.Labels, _b.DX, _b.Batch, Classes);
+    /// <summary>The labelled forward pass already wrote the gradient.</summary>
+    internal override void Backward() { }
 }
 
 /// <summary>

@@ -57,6 +57,13 @@ public abstract class Layer
     internal abstract void Backward();
 }
 
+/// <summary>A layer a plan made from two of a network's layers; it goes by the first one's name.</summary>
+internal interface IFusedLayer
+{
+    /// <summary>The name of the second layer, which this one absorbed.</summary>
+    string AbsorbedName { get; }
+}
+
 /// <summary>The buffers a plan hands to a layer.</summary>
 internal sealed class LayerBinding
 {

@@ -77,14 +77,10 @@ public sealed class Trainer(ITrainable model, Optimizer optimizer, TrainerOption
         using var testData = new DeviceDataset(backend, test);
         trainData.RequireLabelsBelow(Model.Network.Classes);
         testData.RequireLabelsBelow(Model.Network.Classes);
-        var plan = Model.GetPlan(batch);
-        using var staging = Options.Augment is null ? null : backend.Allocate<float>(plan.Input.Length);
-        if (!Optimizer.IsBound) Optimizer.Bind(backend, Model.Network.ParameterCount);
+        using var trainStep = new TrainingStep(Model, Optimizer, Options, trainData);
+        var plan = trainStep.Plan;
         var steps = train.Count / batch;
         var reportEvery = Math.Max(1, steps / Math.Max(1, Options.ReportsPerEpoch));
-        var weights = Model.Parameters.Slice(0, Model.Network.WeightCount);
-        var weightGrads = Model.Gradients.Slice(0, Model.Network.WeightCount);
-        var (c, h, w) = Model.Network.InputShape.Rank == 3 ? Model.Network.InputShape.AsImage() : (1, 1, Model.Network.InputShape.Size);
 
         for (var epoch = CompletedEpochs + 1; epoch <= Options.Epochs; epoch++)
         {
@@ -94,24 +90,7 @@ public sealed class Trainer(ITrainable model, Optimizer optimizer, TrainerOption
             for (var step = 0; step < steps; step++)
             {
                 cancel.ThrowIfCancellationRequested();
-                var global = (ulong)((epoch - 1) * steps + step);
-                if (staging is null)
-                {
-                    trainData.Gather(step * batch, batch, plan.Input, plan.Labels);
-                }
-                else
-                {
-                    trainData.Gather(step * batch, batch, staging, plan.Labels);
-                    backend.Augment(staging, plan.Input, batch, c, h, w, Options.Augment!.Value, Options.Seed, global);
-                }
-                plan.Forward(new PassInfo(true, Options.Seed, global));
-                plan.Backward();
-                if (Options.WeightDecay > 0 && weights.Length > 0)
-                {
-                    backend.AddScaled(weights, Options.WeightDecay, weightGrads);
-                    backend.SumOfSquares(weights, 0.5f * Options.WeightDecay, plan.LossSum);
-                }
-                Optimizer.Step(Model.Parameters, Model.Gradients);
+                trainStep.Run(step * batch, (ulong)((epoch - 1) * steps + step));
 
                 if ((step + 1) % reportEvery == 0 && step + 1 < steps && Progress is not null)
                 {

@@ -33,7 +33,7 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
     protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination)
         => source.Span().CopyTo(destination);
 
-    public override void Synchronize() { }
+    protected override void SynchronizeCore() { }
 
     protected override void FillCore(BufferView<float> x, float value) => x.Span().Fill(value);
 

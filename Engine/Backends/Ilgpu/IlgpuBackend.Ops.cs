@@ -44,25 +44,63 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         if (blas is not null && k > 0)
         {
             // cuBLAS is column-major: row-major C [m, n] is column-major Cᵀ, and Cᵀ = op(B)ᵀ·op(A)ᵀ.
+            CountLaunch();
             blas.Gemm(transposeB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 transposeA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 n, m, k, alpha, View(b), transposeB ? k : n, View(a), transposeA ? m : k, beta, View(c), n);
             return;
         }
-        var args = new GemmArgs { M = m, N = n, K = k, TransA = transposeA ? 1 : 0, TransB = transposeB ? 1 : 0, Alpha = alpha, Beta = beta };
+        ArrayView<float> none = placeholder.View;
+        LaunchGemm(new GemmArgs { M = m, N = n, K = k, TransA = transposeA ? 1 : 0, TransB = transposeB ? 1 : 0, Alpha = alpha, Beta = beta },
+            View(a), none, View(b), none, View(c), none, none);
+    }
+
+    /// <summary>One launch of the GEMM kernel (M and N at least 1): register-tiled on CUDA for matrices of a block tile or more.</summary>
+    private void LaunchGemm(GemmArgs args, ArrayView<float> a, ArrayView<float> auxA, ArrayView<float> b, ArrayView<float> auxB,
+        ArrayView<float> c, ArrayView<float> bias, ArrayView<float> sums)
+    {
         var blockTile = 4 * tile;
         var register = gemmMode == IlgpuGemm.Register ||
-            (gemmMode == IlgpuGemm.Auto && accelerator.AcceleratorType == AcceleratorType.Cuda && m >= blockTile && n >= blockTile);
-        if (register)
-        {
-            var config = new KernelConfig(new Index2D(Blocks(n, blockTile), Blocks(m, blockTile)), new Index2D(tile, tile));
-            gemmRegister(stream, config, args, View(a), View(b), View(c));
-        }
+            (gemmMode == IlgpuGemm.Auto && accelerator.AcceleratorType == AcceleratorType.Cuda && args.M >= blockTile && args.N >= blockTile);
+        var edge = register ? blockTile : tile;
+        var config = new KernelConfig(new Index2D(Blocks(args.N, edge), Blocks(args.M, edge)), new Index2D(tile, tile));
+        (register ? gemmRegister : gemmTiled)(stream, config, args, a, auxA, b, auxB, c, bias, sums);
+    }
+
+    /// <summary>The kernels' activation code: 0 none, 1 ReLU, 2 sigmoid, 3 tanh.</summary>
+    private static int Code(Activation? kind) => kind switch
+    {
+        Activation.Relu => 1,
+        Activation.Sigmoid => 2,
+        Activation.Tanh => 3,
+        _ => 0,
+    };
+
+    // An affine layer is one launch forward (bias and activation in the GEMM's epilogue) and at most two backward:
+    // dW with db summed from the tiles it loads, and dx; both read DY·f'(Y) as they load it.
+    protected override void AffineForwardCore(AffineGeometry g, Activation? activation, in AffineForwardBuffers b)
+    {
+        if (g.Rows == 0 || g.Outputs == 0) return;
+        ArrayView<float> none = placeholder.View;
+        LaunchGemm(new GemmArgs { M = g.Rows, N = g.Outputs, K = g.Inputs, Alpha = 1f, BiasMode = 1, Activation = Code(activation) },
+            View(b.X), none, View(b.W), none, View(b.Y), View(b.B), none);
+    }
+
+    protected override void AffineBackwardCore(AffineGeometry g, Activation? activation, in AffineBackwardBuffers b)
+    {
+        if (g.Outputs == 0) return;
+        ArrayView<float> none = placeholder.View;
+        var derivative = Code(activation);
+        var y = derivative == 0 ? none : View(b.Y);
+        if (g.Inputs == 0) BiasGradientCore(b.DY, b.DB, g.Rows, g.Outputs);
         else
         {
-            var config = new KernelConfig(new Index2D(Blocks(n, tile), Blocks(m, tile)), new Index2D(tile, tile));
-            gemmTiled(stream, config, args, View(a), View(b), View(c));
+            LaunchGemm(new GemmArgs { M = g.Inputs, N = g.Outputs, K = g.Rows, TransA = 1, Alpha = 1f, DerivB = derivative, SumMode = 2 },
+                View(b.X), none, View(b.DY), y, View(b.DW), none, View(b.DB));
         }
+        if (b.DX.Length == 0 || g.Rows == 0 || g.Inputs == 0) return;
+        LaunchGemm(new GemmArgs { M = g.Rows, N = g.Inputs, K = g.Outputs, TransB = 1, Alpha = 1f, DerivA = derivative },
+            View(b.DY), y, View(b.W), none, View(b.DX), none, none);
     }
 
     protected override void AddBiasCore(BufferView<float> x, BufferView<float> bias, int rows, int cols)
@@ -118,6 +156,14 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         int rows, int cols)
     {
         if (rows * cols > 0) softmaxCrossEntropyBackward(stream, rows * cols, View(probabilities), View(labels), View(dlogits), rows, cols);
+    }
+
+    protected override void SoftmaxLossCore(in SoftmaxLossBuffers b, int rows, int cols)
+    {
+        if (rows == 0 || cols == 0) return;
+        var withGradient = b.DLogits.Length != 0;
+        softmaxLoss(stream, rows, View(b.Logits), View(b.Labels), View(b.Probabilities), View(b.LossSum), View(b.CorrectCount),
+            withGradient ? View(b.DLogits) : placeholder.View, rows, cols, withGradient ? 1 : 0);
     }
 
     protected override void SumSquaredErrorCore(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols)
@@ -195,38 +241,51 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         Stride = g.Stride, Pad = g.Pad, OH = g.OutH, OW = g.OutW,
     };
 
-    /// <summary>im2col columns [P, N·OHW] followed by an [F, N·OHW] GEMM result (forward) or permuted dy (backward).</summary>
-    protected override long ConvolutionWorkspaceLengthCore(ConvolutionGeometry g) => (long)(g.PatchLength + g.Filters) * g.Batch * g.OutH * g.OutW;
+    /// <summary>The columns [P, N·OHW] of the input gradient, before col2im gathers them (forward needs no scratch).</summary>
+    protected override long ConvolutionWorkspaceLengthCore(ConvolutionGeometry g) => (long)g.PatchLength * g.Batch * g.OutH * g.OutW;
 
-    private (BufferView<float> Col, BufferView<float> Tmp) SplitWorkspace(ConvolutionGeometry g, BufferView<float> workspace)
+    // A convolution is an implicit GEMM: the GEMM reads the im2col matrix straight from x and writes NCHW output with
+    // the bias and the ReLU, so forward is one launch; backward is dW (with db summed from the tiles) in one and,
+    // for dx, a GEMM into columns and col2im. The geometry has outputs (Backend checked it), so every launch has work.
+    protected override void ConvolutionForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers b) => Forward(g, b, relu: false);
+
+    protected override void ConvolutionReluForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers b) => Forward(g, b, relu: true);
+
+    protected override void ConvolutionBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b) => Backward(g, b, (ArrayView<float>)placeholder.View, relu: false);
+
+    protected override void ConvolutionReluBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b, BufferView<float> y) =>
+        Backward(g, b, View(y), relu: true);
+
+    private void Forward(ConvolutionGeometry g, in ConvolutionForwardBuffers b, bool relu)
     {
-        var columns = g.Batch * g.OutH * g.OutW;
-        return (workspace.Slice(0, g.PatchLength * columns), workspace.Slice(g.PatchLength * columns, g.Filters * columns));
+        ArrayView<float> none = placeholder.View;
+        var args = new GemmArgs
+        {
+            M = g.Filters, N = g.Batch * g.OutH * g.OutW, K = g.PatchLength, Alpha = 1f, FormB = GemmForm.Im2Col, FormC = GemmForm.Nchw,
+            BiasMode = 2, Activation = relu ? 1 : 0, Conv = Shape(g),
+        };
+        LaunchGemm(args, View(b.W), none, View(b.X), none, View(b.Y), View(b.B), none);
     }
 
-    // The geometry has outputs (Backend checked it), so every launch below has work.
-    protected override void ConvolutionForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers b)
+    private void Backward(ConvolutionGeometry g, in ConvolutionBackwardBuffers b, ArrayView<float> y, bool relu)
     {
-        var (col, tmp) = SplitWorkspace(g, b.Workspace);
+        ArrayView<float> none = placeholder.View;
         var s = Shape(g);
         var columns = g.Batch * g.OutH * g.OutW;
-        im2Col(stream, col.Length, s, View(b.X), View(col));
-        GemmCore(false, false, g.Filters, columns, g.PatchLength, 1f, b.W, col, 0f, tmp);
-        toNchw(stream, g.OutputLength, s, View(tmp), View(b.B), View(b.Y));
-    }
-
-    protected override void ConvolutionBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b)
-    {
-        var (col, dyT) = SplitWorkspace(g, b.Workspace);
-        var s = Shape(g);
-        var columns = g.Batch * g.OutH * g.OutW;
-        im2Col(stream, col.Length, s, View(b.X), View(col));
-        fromNchw(stream, g.OutputLength, s, View(b.DY), View(dyT));
-        GemmCore(false, true, g.Filters, g.PatchLength, columns, 1f, dyT, col, 0f, b.DW);
-        channelSum(stream, new KernelConfig(g.Filters, group),
-            new ChannelShape { Outer = g.Batch, Channels = g.Filters, Inner = g.OutH * g.OutW }, View(b.DY), View(b.DB));
+        var derivative = relu ? 1 : 0;
+        // dW [F, P] = dz [F, N·OHW] · colᵀ, db[f] = Σ dz[f, ·]; dz = dy·relu'(y) read from NCHW.
+        LaunchGemm(new GemmArgs
+        {
+            M = g.Filters, N = g.PatchLength, K = columns, TransB = 1, Alpha = 1f, FormA = GemmForm.Nchw, DerivA = derivative,
+            FormB = GemmForm.Im2Col, SumMode = 1, Conv = s,
+        }, View(b.DY), y, View(b.X), none, View(b.DW), none, View(b.DB));
         if (b.DX.Length == 0) return;
-        GemmCore(true, false, g.PatchLength, columns, g.Filters, 1f, b.W, dyT, 0f, col);
+        // dcol [P, N·OHW] = Wᵀ · dz, then col2im gathers the taps of each input pixel.
+        var col = b.Workspace.Slice(0, g.PatchLength * columns);
+        LaunchGemm(new GemmArgs
+        {
+            M = g.PatchLength, N = columns, K = g.Filters, TransA = 1, Alpha = 1f, FormB = GemmForm.Nchw, DerivB = derivative, Conv = s,
+        }, View(b.W), none, View(b.DY), y, View(col), none, none);
         col2Im(stream, g.InputLength, s, View(col), View(b.DX));
     }
 

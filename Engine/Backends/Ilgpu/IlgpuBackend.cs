@@ -24,7 +24,7 @@ public enum IlgpuGemm
 /// The ILGPU backend: one ILGPU context (with ILGPU.Algorithms enabled), one accelerator and one stream,
 /// serving CUDA, OpenCL and ILGPU's CPU accelerator with the same kernels (Engine.Kernels). Every kernel is
 /// compiled and loaded once, at construction; ops only queue launches on the stream (no allocation, host
-/// copy or synchronisation), so only <see cref="Backend.Download{T}"/> and <see cref="Synchronize"/> wait.
+/// copy or synchronisation), so only <see cref="Backend.Download{T}"/> and <see cref="Backend.Synchronize"/> wait.
 /// </summary>
 public sealed partial class IlgpuBackend : Backend
 {
@@ -222,7 +222,9 @@ public sealed partial class IlgpuBackend : Backend
         stream.Synchronize();
     }
 
-    public override void Synchronize() => stream.Synchronize();
+    protected override void SynchronizeCore() => stream.Synchronize();
+
+    public override bool CountsLaunches => true;
 
     public override void Dispose()
     {
