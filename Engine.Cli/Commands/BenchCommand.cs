@@ -132,10 +132,11 @@ internal sealed class BenchCommand : CliCommand
             var cells = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
                 .Select(f => f is null ? "" : Cell(f));
             o.WriteLine($"| {label,-36} | " + string.Join(" | ", cells.Select(c => $"{c,14}")) + " |");
-            if (kind == "train")
+            var launches = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
+                .Select(f => f is null ? "" : LaunchCell(f)).ToList();
+            // Only backends that launch kernels count them: no row where none of them does.
+            if (kind == "train" && launches.Any(c => c.Length > 0))
             {
-                var launches = backends.Select(b => figures.FirstOrDefault(f => f.Backend == b && f.Kind == kind && f.Subject == subject && f.Size == size))
-                    .Select(f => f is null ? "" : LaunchCell(f));
                 o.WriteLine($"| {$"  launches per step",-36} | " + string.Join(" | ", launches.Select(c => $"{c,14}")) + " |");
             }
         }

@@ -188,6 +188,9 @@ public sealed class CliTests
         var train = lines.Where(l => l.GetProperty("kind").GetString() == "train").ToList();
         Assert.Equal(["two-layer", "mlp", "simple-convnet", "deep-convnet"], train.Select(l => l.GetProperty("model").GetString()));
         Assert.All(train, l => Assert.Equal(100, l.GetProperty("batch").GetInt32()));
+        // A whole step neither waits for the device nor allocates; the cpu backend runs ops as calls and counts no launches.
+        Assert.All(train, l => Assert.Equal((0, 0), (l.GetProperty("syncsPerStep").GetInt32(), l.GetProperty("allocationsPerStep").GetInt32())));
+        Assert.All(train, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("launchesPerStep").ValueKind));
         var infer = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "infer");
         Assert.Equal(1000, infer.GetProperty("batch").GetInt32());
         Assert.True(infer.GetProperty("imagesPerSecond").GetDouble() > 0);
