@@ -18,8 +18,8 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
         ["deep-conv6"] = new(100, 64, 8, 8, 64, 3, 3, 1, 1),
     };
 
-    private CpuBackend? backend;
-    private DeviceBuffer<float>? x, w, b, y, dx, dw, db, ws;
+    private CpuBackend? _backend;
+    private DeviceBuffer<float>? _x, _w, _b, _y, _dx, _dw, _db, _ws;
 
     [ParamsSource(nameof(Tiers))]
     public CpuTier Tier { get; set; }
@@ -44,34 +44,34 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        backend = new CpuBackend(Tier) { DirectConvolutions = Direct };
-        x = backend.Allocate<float>(G.InputLength);
-        w = backend.Allocate<float>(G.WeightLength);
-        b = backend.Allocate<float>(G.Filters);
-        y = backend.Allocate<float>(G.OutputLength);
-        dx = backend.Allocate<float>(G.InputLength);
-        dw = backend.Allocate<float>(G.WeightLength);
-        db = backend.Allocate<float>(G.Filters);
-        ws = backend.Allocate<float>((int)backend.ConvolutionWorkspaceLength(G));
-        backend.Fill(x, 0.25f);
-        backend.Fill(w, 0.1f);
-        backend.Fill(y, 0.01f);
+        _backend = new CpuBackend(Tier) { DirectConvolutions = Direct };
+        _x = _backend.Allocate<float>(G.InputLength);
+        _w = _backend.Allocate<float>(G.WeightLength);
+        _b = _backend.Allocate<float>(G.Filters);
+        _y = _backend.Allocate<float>(G.OutputLength);
+        _dx = _backend.Allocate<float>(G.InputLength);
+        _dw = _backend.Allocate<float>(G.WeightLength);
+        _db = _backend.Allocate<float>(G.Filters);
+        _ws = _backend.Allocate<float>((int)_backend.ConvolutionWorkspaceLength(G));
+        _backend.Fill(_x, 0.25f);
+        _backend.Fill(_w, 0.1f);
+        _backend.Fill(_y, 0.01f);
     }
 
     [Benchmark]
     public void Forward()
     {
-        backend!.ConvolutionForward(G, new ConvolutionForwardBuffers { X = x!, W = w!, B = b!, Y = y!, Workspace = ws! });
-        backend.Synchronize();
+        _backend!.ConvolutionForward(G, new ConvolutionForwardBuffers { X = _x!, W = _w!, B = _b!, Y = _y!, Workspace = _ws! });
+        _backend.Synchronize();
     }
 
     /// <summary>dw, db and dx (dx skipped for a first layer, as a network does).</summary>
     [Benchmark]
     public void Backward()
     {
-        var dxView = G.Channels == 1 ? dx!.Slice(0, 0) : dx!.View;
-        backend!.ConvolutionBackward(G, new ConvolutionBackwardBuffers { X = x!, W = w!, DY = y!, DX = dxView, DW = dw!, DB = db!, Workspace = ws! });
-        backend.Synchronize();
+        var dxView = G.Channels == 1 ? _dx!.Slice(0, 0) : _dx!.View;
+        _backend!.ConvolutionBackward(G, new ConvolutionBackwardBuffers { X = _x!, W = _w!, DY = _y!, DX = dxView, DW = _dw!, DB = _db!, Workspace = _ws! });
+        _backend.Synchronize();
     }
 
     public double Flops(string method)
@@ -83,8 +83,8 @@ public class ConvolutionBenchmarks : IFlops, IDisposable
     [GlobalCleanup]
     public void Dispose()
     {
-        foreach (var buffer in new IDisposable?[] { x, w, b, y, dx, dw, db, ws }) buffer?.Dispose();
-        backend?.Dispose();
+        foreach (var buffer in new IDisposable?[] { _x, _w, _b, _y, _dx, _dw, _db, _ws }) buffer?.Dispose();
+        _backend?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -7,8 +7,8 @@ namespace DeepGpu.Benchmarks;
 /// <summary>Square SGEMM on the CPU backend per tier and transpose case.</summary>
 public class GemmBenchmarks : IFlops, IDisposable
 {
-    private CpuBackend? backend;
-    private DeviceBuffer<float>? a, b, c;
+    private CpuBackend? _backend;
+    private DeviceBuffer<float>? _a, _b, _c;
 
     [ParamsSource(nameof(Tiers))]
     public CpuTier Tier { get; set; }
@@ -30,19 +30,19 @@ public class GemmBenchmarks : IFlops, IDisposable
     [GlobalSetup]
     public void Setup()
     {
-        backend = new CpuBackend(Tier);
-        a = backend.Allocate<float>(N * N);
-        b = backend.Allocate<float>(N * N);
-        c = backend.Allocate<float>(N * N);
-        backend.Fill(a, 0.5f);
-        backend.Fill(b, 0.25f);
+        _backend = new CpuBackend(Tier);
+        _a = _backend.Allocate<float>(N * N);
+        _b = _backend.Allocate<float>(N * N);
+        _c = _backend.Allocate<float>(N * N);
+        _backend.Fill(_a, 0.5f);
+        _backend.Fill(_b, 0.25f);
     }
 
     [Benchmark]
     public void Gemm()
     {
-        backend!.Gemm(Case[0] == 'T', Case[1] == 'T', N, N, N, 1f, a!, b!, 0f, c!);
-        backend.Synchronize();
+        _backend!.Gemm(Case[0] == 'T', Case[1] == 'T', N, N, N, 1f, _a!, _b!, 0f, _c!);
+        _backend.Synchronize();
     }
 
     public double Flops(string method) => 2.0 * N * N * N;
@@ -50,10 +50,10 @@ public class GemmBenchmarks : IFlops, IDisposable
     [GlobalCleanup]
     public void Dispose()
     {
-        a?.Dispose();
-        b?.Dispose();
-        c?.Dispose();
-        backend?.Dispose();
+        _a?.Dispose();
+        _b?.Dispose();
+        _c?.Dispose();
+        _backend?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

@@ -14,11 +14,11 @@ namespace DeepGpu.Benchmarks;
 /// </summary>
 public class TrainingStepBenchmarks : IDisposable
 {
-    private Backend? backend;
-    private Model? model;
-    private Optimizer? optimizer;
-    private Plan? plan;
-    private ulong step;
+    private Backend? _backend;
+    private Model? _model;
+    private Optimizer? _optimizer;
+    private Plan? _plan;
+    private ulong _step;
 
     [ParamsSource(nameof(Backends))]
     public string Backend { get; set; } = "cpu";
@@ -35,29 +35,29 @@ public class TrainingStepBenchmarks : IDisposable
     public void Setup()
     {
         var (spec, makeOptimizer) = QuickBench.TrainingCases.Single(c => c.Spec.Name == Network);
-        backend = BackendFactory.Create(Backend);
-        model = Model.Create(spec, backend, seed: 1);
-        plan = model.GetPlan(100);
-        QuickBench.FillRandomBatch(backend, plan, spec.Classes);
-        optimizer = makeOptimizer();
-        optimizer.Bind(backend, model.Network.ParameterCount);
+        _backend = BackendFactory.Create(Backend);
+        _model = Model.Create(spec, _backend, seed: 1);
+        _plan = _model.GetPlan(100);
+        QuickBench.FillRandomBatch(_backend, _plan, spec.Classes);
+        _optimizer = makeOptimizer();
+        _optimizer.Bind(_backend, _model.Network.ParameterCount);
     }
 
     [Benchmark]
     public void Step()
     {
-        plan!.Forward(new PassInfo(true, 1, step++));
-        plan.Backward();
-        optimizer!.Step(model!.Parameters, model.Gradients);
-        backend!.Synchronize();
+        _plan!.Forward(new PassInfo(true, 1, _step++));
+        _plan.Backward();
+        _optimizer!.Step(_model!.Parameters, _model.Gradients);
+        _backend!.Synchronize();
     }
 
     [GlobalCleanup]
     public void Dispose()
     {
-        optimizer?.Dispose();
-        model?.Dispose();
-        backend?.Dispose();
+        _optimizer?.Dispose();
+        _model?.Dispose();
+        _backend?.Dispose();
         GC.SuppressFinalize(this);
     }
 }

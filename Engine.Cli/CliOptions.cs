@@ -13,7 +13,7 @@ internal static class CliOptions
 {
     private delegate bool TryParse<T>(string text, out T value);
 
-    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
 
     /// <summary>An option whose value must satisfy <paramref name="parse"/>; otherwise "NAME must be RULE, not 'TEXT'.".</summary>
     private static Option<T> Checked<T>(string name, string helpName, string description, TryParse<T> parse, string rule)
@@ -42,10 +42,10 @@ internal static class CliOptions
     private const string PositiveWhole = "a positive whole number";
 
     private static bool TryPositiveInt(string text, out int value) =>
-        int.TryParse(text, NumberStyles.Integer, Invariant, out value) && value > 0;
+        int.TryParse(text, NumberStyles.Integer, _invariant, out value) && value > 0;
 
     private static bool TryPositiveFloat(string text, out float value) =>
-        float.TryParse(text, NumberStyles.Float, Invariant, out value) && value > 0 && float.IsFinite(value);
+        float.TryParse(text, NumberStyles.Float, _invariant, out value) && value > 0 && float.IsFinite(value);
 
     /// <summary>The parse as a nullable value: absent stays null.</summary>
     private static TryParse<T?> Nullable<T>(TryParse<T> parse) where T : struct => (string text, out T? value) =>
@@ -63,7 +63,7 @@ internal static class CliOptions
         Checked(name, helpName, description, Nullable<int>(TryPositiveInt), PositiveWhole);
 
     public static Option<ulong> Seed(string description) =>
-        Checked<ulong>("--seed", "N", description, (string t, out ulong v) => ulong.TryParse(t, NumberStyles.Integer, Invariant, out v),
+        Checked<ulong>("--seed", "N", description, (string t, out ulong v) => ulong.TryParse(t, NumberStyles.Integer, _invariant, out v),
             "a whole number of 0 or more").WithDefault(1UL);
 
     /// <summary>A positive finite number, or null when not given.</summary>
@@ -72,8 +72,8 @@ internal static class CliOptions
 
     /// <summary>A number in [min, max).</summary>
     public static Option<float> FloatInRange(string name, float fallback, float min, float max, string description, string helpName = "X") =>
-        Checked<float>(name, helpName, description, (string t, out float v) => float.TryParse(t, NumberStyles.Float, Invariant, out v) && v >= min && v < max,
-            $"a number from {min.ToString(Invariant)} up to {max.ToString(Invariant)}").WithDefault(fallback);
+        Checked<float>(name, helpName, description, (string t, out float v) => float.TryParse(t, NumberStyles.Float, _invariant, out v) && v >= min && v < max,
+            $"a number from {min.ToString(_invariant)} up to {max.ToString(_invariant)}").WithDefault(fallback);
 
     public static Option<string> Choice(string name, string fallback, IReadOnlyList<string> choices, string description, string helpName)
     {

@@ -224,7 +224,7 @@ internal sealed class DigitServer : IAsyncDisposable
         : FormattableString.Invariant($"The request body is more than the {MaxBodyBytes / (1024 * 1024)} MB limit."));
 
     // The answers are JSON for programs, never embedded in HTML: quotes and apostrophes stay readable.
-    private static readonly JsonWriterOptions JsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions _jsonOptions = new() { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static Task WriteError(HttpContext context, int status, string message) =>
         WriteJson(context, status, w => w.WriteString("error", message));
@@ -234,7 +234,7 @@ internal sealed class DigitServer : IAsyncDisposable
         context.Response.StatusCode = status;
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers.CacheControl = "no-store";
-        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, JsonOptions))
+        using (var writer = new Utf8JsonWriter(context.Response.BodyWriter, _jsonOptions))
         {
             writer.WriteStartObject();
             fields(writer);

@@ -13,7 +13,7 @@ internal sealed class ServeCommand : CliCommand
     public const int DefaultPort = 8000;
 
     /// <summary>Shortest warm-up of <c>--bench</c> before the timed run.</summary>
-    private static readonly TimeSpan WarmUp = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan _warmUp = TimeSpan.FromSeconds(5);
 
     private readonly Option<string?> _model = CliOptions.Path("--model", "M", "the model file to answer with (default: the model that ships inside deepgpu)");
     private readonly Option<int> _port = new("--port")
@@ -122,7 +122,7 @@ internal sealed class ServeCommand : CliCommand
         {
             await ServeLoad.RunAsync(server.Address, pictures, Math.Max(requests / 4, clients), clients);
         }
-        while (warming.Elapsed < WarmUp);
+        while (warming.Elapsed < _warmUp);
         var before = server.BatchCounts;
         var cpuBefore = Process.GetCurrentProcess().TotalProcessorTime;
         var r = await ServeLoad.RunAsync(server.Address, pictures, requests, clients);

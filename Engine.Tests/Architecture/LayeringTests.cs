@@ -21,7 +21,7 @@ namespace DeepGpu.Tests.Architecture;
 /// </summary>
 public sealed class LayeringTests
 {
-    private static readonly string[][] Levels =
+    private static readonly string[][] _levels =
     [
         ["DeepGpu", "DeepGpu.IO", "DeepGpu.Kernels"],
         ["DeepGpu.Tensors", "DeepGpu.Backends", "DeepGpu.Initializers", "DeepGpu.Data"],
@@ -108,10 +108,10 @@ public sealed class LayeringTests
     private static int Level(string? ns)
     {
         if (ns is null || !ns.StartsWith("DeepGpu", StringComparison.Ordinal)) return -1;
-        for (var level = Levels.Length - 1; level >= 0; level--)
+        for (var level = _levels.Length - 1; level >= 0; level--)
         {
             // The longest match wins: DeepGpu.Backends.Cpu is Backends, DeepGpu itself is the root.
-            if (Levels[level].Any(n => n != "DeepGpu" && (ns == n || ns.StartsWith(n + ".", StringComparison.Ordinal)))) return level;
+            if (_levels[level].Any(n => n != "DeepGpu" && (ns == n || ns.StartsWith(n + ".", StringComparison.Ordinal)))) return level;
         }
         if (ns == "DeepGpu") return 0;
         throw new InvalidOperationException($"Namespace {ns} has no level: add it to LayeringTests.Levels.");
@@ -153,7 +153,7 @@ public sealed class LayeringTests
 
     private static Type Outermost(Type t) => t.DeclaringType is null || t.IsGenericParameter ? t : Outermost(t.DeclaringType);
 
-    private static readonly Dictionary<short, OpCode> OpCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
+    private static readonly Dictionary<short, OpCode> _opCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
         .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
 
     /// <summary>The types behind every token in a method's IL (calls, field accesses, new objects, casts, ldtoken).</summary>
@@ -167,7 +167,7 @@ public sealed class LayeringTests
         for (var i = 0; i < il.Length;)
         {
             var value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
-            var op = OpCodesByValue[value];
+            var op = _opCodesByValue[value];
             i += op.Size;
             switch (op.OperandType)
             {

@@ -6,25 +6,25 @@ namespace DeepGpu.Tests.Data;
 
 public sealed class DigitDistortionTests
 {
-    private static readonly Dataset Sample = Mnist.LoadEmbeddedSample().Train.Take(200);
+    private static readonly Dataset _sample = Mnist.LoadEmbeddedSample().Train.Take(200);
 
     [Fact]
     public void The_same_seed_and_round_give_the_same_images_and_other_rounds_differ()
     {
         var options = new DistortionOptions();
-        var a = DigitDistortion.Apply(Sample, options, seed: 1, round: 1);
-        var b = DigitDistortion.Apply(Sample, options, seed: 1, round: 1);
-        var c = DigitDistortion.Apply(Sample, options, seed: 1, round: 2);
+        var a = DigitDistortion.Apply(_sample, options, seed: 1, round: 1);
+        var b = DigitDistortion.Apply(_sample, options, seed: 1, round: 1);
+        var c = DigitDistortion.Apply(_sample, options, seed: 1, round: 2);
         Assert.Equal(a.Images, b.Images);
         Assert.NotEqual(a.Images, c.Images);
-        Assert.Equal(Sample.Labels, a.Labels);
-        Assert.Equal(Sample.SampleShape, a.SampleShape);
+        Assert.Equal(_sample.Labels, a.Labels);
+        Assert.Equal(_sample.SampleShape, a.SampleShape);
     }
 
     [Fact]
     public void Distorted_digits_are_placed_as_MNIST_places_them()
     {
-        var distorted = DigitDistortion.Apply(Sample, new DistortionOptions { KeepFraction = 0 }, seed: 3, round: 1);
+        var distorted = DigitDistortion.Apply(_sample, new DistortionOptions { KeepFraction = 0 }, seed: 3, round: 1);
         for (var i = 0; i < distorted.Count; i++)
         {
             var pixels = distorted.GetImage(i).ToArray().Select(v => v / 255f).ToArray();
@@ -40,7 +40,7 @@ public sealed class DigitDistortionTests
     public void Thicker_strokes_carry_more_ink_and_thinner_less()
     {
         static double Ink(DistortionOptions o) =>
-            DigitDistortion.Apply(Sample, o with { KeepFraction = 0, ElasticAlpha = 0, MaxRotationDegrees = 0, MaxShear = 0, MaxAspect = 1 }, 5, 1)
+            DigitDistortion.Apply(_sample, o with { KeepFraction = 0, ElasticAlpha = 0, MaxRotationDegrees = 0, MaxShear = 0, MaxAspect = 1 }, 5, 1)
                 .Images.Sum(v => (double)v);
         var plain = Ink(new DistortionOptions { Thicker = 0, Thinner = 0 });
         var thick = Ink(new DistortionOptions { Thicker = 2, Thinner = -1.5f });
@@ -52,8 +52,8 @@ public sealed class DigitDistortionTests
     [Fact]
     public void Keeping_every_image_changes_nothing()
     {
-        var kept = DigitDistortion.Apply(Sample, new DistortionOptions { KeepFraction = 1 }, 1, 1);
-        Assert.Equal(Sample.Images, kept.Images);
+        var kept = DigitDistortion.Apply(_sample, new DistortionOptions { KeepFraction = 1 }, 1, 1);
+        Assert.Equal(_sample.Images, kept.Images);
     }
 
     [Fact]

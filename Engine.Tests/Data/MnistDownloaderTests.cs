@@ -10,8 +10,8 @@ public sealed class MnistDownloaderTests : IDisposable
     private const string Name = "train-labels-idx1-ubyte.gz";
 
     // Incompressible, and large enough to arrive in several reads so a cut lands mid-file.
-    private static readonly byte[] Good = RandomBytes(200_000);
-    private static readonly KnownFile GoodFile = new(Name, Good.Length, Convert.ToHexStringLower(MD5.HashData(Good)));
+    private static readonly byte[] _good = RandomBytes(200_000);
+    private static readonly KnownFile _goodFile = new(Name, _good.Length, Convert.ToHexStringLower(MD5.HashData(_good)));
 
     private readonly TempDir _tmp = new();
     private readonly LocalHttpServer _server = new();
@@ -19,11 +19,11 @@ public sealed class MnistDownloaderTests : IDisposable
 
     public MnistDownloaderTests()
     {
-        _server.Map($"good/{Name}", new LocalHttpServer.Route(Good));
+        _server.Map($"good/{Name}", new LocalHttpServer.Route(_good));
         _server.Map($"corrupt/{Name}", new LocalHttpServer.Route(CorruptedCopy()));
-        _server.Map($"cut/{Name}", new LocalHttpServer.Route(Good, SendBytes: Good.Length / 2));
-        _server.Map($"hang/{Name}", new LocalHttpServer.Route(Good, SendBytes: 100, HangAfterSending: true));
-        _server.Map($"long/{Name}", new LocalHttpServer.Route([.. Good, 0]));
+        _server.Map($"cut/{Name}", new LocalHttpServer.Route(_good, SendBytes: _good.Length / 2));
+        _server.Map($"hang/{Name}", new LocalHttpServer.Route(_good, SendBytes: 100, HangAfterSending: true));
+        _server.Map($"long/{Name}", new LocalHttpServer.Route([.. _good, 0]));
     }
 
     public void Dispose()
@@ -38,7 +38,7 @@ public sealed class MnistDownloaderTests : IDisposable
     // A short stall timeout only where a stall is the point: on a loaded machine a late timer could
     // otherwise cut a healthy download.
     private MnistDownloader Downloader(params string[] mirrors) =>
-        new(_http, mirrors.Select(Mirror), [GoodFile])
+        new(_http, mirrors.Select(Mirror), [_goodFile])
         {
             StallTimeout = mirrors.Contains("hang") ? TimeSpan.FromMilliseconds(300) : TimeSpan.FromSeconds(10),
         };
@@ -53,10 +53,10 @@ public sealed class MnistDownloaderTests : IDisposable
 
         await Downloader("good").DownloadAsync(dir, new SyncProgress(reports.Add));
 
-        Assert.Equal(Good, File.ReadAllBytes(Path.Combine(dir, Name)));
+        Assert.Equal(_good, File.ReadAllBytes(Path.Combine(dir, Name)));
         Assert.Equal([Name], FilesIn(dir));
-        Assert.Equal(Good.Length, reports[^1]);
-        Assert.True(await MnistDownloader.IsIntactAsync(Path.Combine(dir, Name), GoodFile));
+        Assert.Equal(_good.Length, reports[^1]);
+        Assert.True(await MnistDownloader.IsIntactAsync(Path.Combine(dir, Name), _goodFile));
     }
 
     [Theory]
@@ -72,7 +72,7 @@ public sealed class MnistDownloaderTests : IDisposable
         var mine = "a file the user already had"u8.ToArray();
         File.WriteAllBytes(existing, mine);
 
-        var e = await Assert.ThrowsAsync<DataException>(() => Downloader(mirror).DownloadFileAsync(GoodFile, dir));
+        var e = await Assert.ThrowsAsync<DataException>(() => Downloader(mirror).DownloadFileAsync(_goodFile, dir));
 
         Assert.Contains(Name, e.Message);
         Assert.Contains(Mirror(mirror) + Name, e.Message);
@@ -100,7 +100,7 @@ public sealed class MnistDownloaderTests : IDisposable
 
         await Downloader("corrupt", "good").DownloadAsync(dir);
 
-        Assert.Equal(Good, File.ReadAllBytes(Path.Combine(dir, Name)));
+        Assert.Equal(_good, File.ReadAllBytes(Path.Combine(dir, Name)));
         Assert.Equal([Name], FilesIn(dir));
         Assert.Equal(1, _server.Hits($"corrupt/{Name}"));
     }
@@ -114,8 +114,8 @@ public sealed class MnistDownloaderTests : IDisposable
 
         var md5 = Convert.ToHexStringLower(MD5.HashData(CorruptedCopy()));
         Assert.Equal(
-            $"Could not download {Name} into {dir}: tried {Mirror("corrupt")}{Name} (its MD5 is {md5}, not the published {GoodFile.Md5}) "
-            + $"and {Mirror("cut")}{Name} (the connection closed after {Good.Length / 2} of {Good.Length} bytes).",
+            $"Could not download {Name} into {dir}: tried {Mirror("corrupt")}{Name} (its MD5 is {md5}, not the published {_goodFile.Md5}) "
+            + $"and {Mirror("cut")}{Name} (the connection closed after {_good.Length / 2} of {_good.Length} bytes).",
             e.Message);
     }
 
@@ -123,7 +123,7 @@ public sealed class MnistDownloaderTests : IDisposable
     public async Task Intact_files_are_not_downloaded_again()
     {
         var dir = _tmp.Sub("out");
-        File.WriteAllBytes(Path.Combine(dir, Name), Good);
+        File.WriteAllBytes(Path.Combine(dir, Name), _good);
 
         await Downloader("good").DownloadAsync(dir);
 
@@ -134,11 +134,11 @@ public sealed class MnistDownloaderTests : IDisposable
     public async Task A_damaged_file_is_replaced_by_a_good_download()
     {
         var dir = _tmp.Sub("out");
-        File.WriteAllBytes(Path.Combine(dir, Name), Good[..10]);
+        File.WriteAllBytes(Path.Combine(dir, Name), _good[..10]);
 
         await Downloader("good").DownloadAsync(dir);
 
-        Assert.Equal(Good, File.ReadAllBytes(Path.Combine(dir, Name)));
+        Assert.Equal(_good, File.ReadAllBytes(Path.Combine(dir, Name)));
     }
 
     [Fact]
@@ -146,7 +146,7 @@ public sealed class MnistDownloaderTests : IDisposable
     {
         var dir = _tmp.Sub("out");
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(100));
-        var downloader = new MnistDownloader(_http, [Mirror("hang"), Mirror("good")], [GoodFile]) { StallTimeout = TimeSpan.FromSeconds(10) };
+        var downloader = new MnistDownloader(_http, [Mirror("hang"), Mirror("good")], [_goodFile]) { StallTimeout = TimeSpan.FromSeconds(10) };
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => downloader.DownloadAsync(dir, cancellationToken: cts.Token));
 
@@ -174,7 +174,7 @@ public sealed class MnistDownloaderTests : IDisposable
 
     private static byte[] CorruptedCopy()
     {
-        var corrupted = (byte[])Good.Clone();
+        var corrupted = (byte[])_good.Clone();
         corrupted[corrupted.Length / 2] ^= 0xff;
         return corrupted;
     }

@@ -23,7 +23,7 @@ public sealed class OnnxExportTests : IDisposable
     private const float Tolerance = 1e-4f;
     private const int Digits = 20;
 
-    private static readonly Lazy<MnistData> Sample = new(() => Mnist.LoadEmbeddedSample());
+    private static readonly Lazy<MnistData> _sample = new(() => Mnist.LoadEmbeddedSample());
 
     private readonly CpuBackend _backend = new();
     private readonly TempDir _dir = new();
@@ -34,7 +34,7 @@ public sealed class OnnxExportTests : IDisposable
         _dir.Dispose();
     }
 
-    private static float[] RealDigits() => Sample.Value.Test.Take(Digits).ToFloat(normalize: true);
+    private static float[] RealDigits() => _sample.Value.Test.Take(Digits).ToFloat(normalize: true);
 
     public static TheoryData<string> Presets => ["two-layer", "mlp-batchnorm-dropout-sigmoid", "simple-convnet", "deep-convnet"];
 
@@ -118,7 +118,7 @@ public sealed class OnnxExportTests : IDisposable
 
         using var optimizer = Optimizer.Create("adam", 0.003f);
         var trainer = new Trainer(model, optimizer, new TrainerOptions { Epochs = 1, BatchSize = 50, Seed = (ulong)seed });
-        trainer.Fit(Sample.Value.Train.Take(300), Sample.Value.Test.Take(50));
+        trainer.Fit(_sample.Value.Train.Take(300), _sample.Value.Test.Take(50));
     }
 
     /// <summary>ONNX Runtime's output for the inputs, with its shape.</summary>
@@ -210,7 +210,7 @@ public sealed class OnnxExportTests : IDisposable
         OnnxExporter.Export(model, path);
         foreach (var n in new[] { 1, 7 })
         {
-            var inputs = Sample.Value.Test.Slice(30, n).ToFloat(true);
+            var inputs = _sample.Value.Test.Slice(30, n).ToFloat(true);
             var (actual, dims) = RunOnnx(path, model, inputs);
             Assert.Equal([n, 10], dims);
             AssertClose(model.Predict(inputs), actual);

@@ -47,8 +47,8 @@ public sealed class BackendFactoryTests
         Assert.DoesNotContain('\n', e.Message);
     }
 
-    private static readonly DeviceReport Simulator = new("ILGPU CPU accelerator (simulator)", "ilgpu-cpu", true, "always available.");
-    private static readonly DeviceReport Cpu = new("2 managed CPU threads", "cpu", true, "always available.");
+    private static readonly DeviceReport _simulator = new("ILGPU CPU accelerator (simulator)", "ilgpu-cpu", true, "always available.");
+    private static readonly DeviceReport _cpu = new("2 managed CPU threads", "cpu", true, "always available.");
 
     private static DeviceReport Cuda(bool accepted) =>
         new("Card A", "cuda", accepted, accepted ? "CUDA device, compute capability 8.9." : "the NVIDIA driver is missing.", IsGpu: accepted);
@@ -59,15 +59,15 @@ public sealed class BackendFactoryTests
     [Fact]
     public void AutoPicksCudaThenOpenClGpuThenCpuAndSaysWhy()
     {
-        var cuda = BackendFactory.ChooseAuto([OpenCl("Card B", true, true), Cuda(true), Simulator, Cpu]);
+        var cuda = BackendFactory.ChooseAuto([OpenCl("Card B", true, true), Cuda(true), _simulator, _cpu]);
         Assert.Equal(("cuda", "found the CUDA device Card A"), cuda);
 
-        var openCl = BackendFactory.ChooseAuto([Cuda(false), OpenCl("Card C", true, false), OpenCl("Card B", true, true), Simulator, Cpu]);
+        var openCl = BackendFactory.ChooseAuto([Cuda(false), OpenCl("Card C", true, false), OpenCl("Card B", true, true), _simulator, _cpu]);
         Assert.Equal("opencl", openCl.Backend);
         Assert.Contains("Card B", openCl.Why);
 
         // An OpenCL CPU device, a rejected OpenCL GPU and the simulator are never picked; the reasons are given.
-        var cpu = BackendFactory.ChooseAuto([Cuda(false), OpenCl("Card C", true, false), OpenCl("Card D", false, true), Simulator, Cpu]);
+        var cpu = BackendFactory.ChooseAuto([Cuda(false), OpenCl("Card C", true, false), OpenCl("Card D", false, true), _simulator, _cpu]);
         Assert.Equal("cpu", cpu.Backend);
         Assert.Contains("Card A: the NVIDIA driver is missing", cpu.Why);
         Assert.Contains("Card D: OpenCL C 1.2 lacks generic address space", cpu.Why);
@@ -108,9 +108,9 @@ public sealed class BackendFactoryTests
 /// </summary>
 public sealed class IlgpuRegisterGemmTests : IDisposable
 {
-    private readonly IlgpuBackend backend = new("ilgpu-cpu", IlgpuGemm.Register);
+    private readonly IlgpuBackend _backend = new("ilgpu-cpu", IlgpuGemm.Register);
 
-    public void Dispose() => backend.Dispose();
+    public void Dispose() => _backend.Dispose();
 
     [Theory]
     [InlineData(1, 1, 1, false, false, 1f, 0f)]
@@ -128,15 +128,15 @@ public sealed class IlgpuRegisterGemmTests : IDisposable
         var b = TestArrays.Uniform(r, k * n);
         var c0 = TestArrays.Uniform(r, m * n);
         if (beta == 0f) c0[0] = float.NaN;
-        using var ab = backend.Allocate<float>(a.Length);
-        using var bb = backend.Allocate<float>(b.Length);
-        using var cb = backend.Allocate<float>(c0.Length);
-        backend.Upload<float>(a, ab);
-        backend.Upload<float>(b, bb);
-        backend.Upload<float>(c0, cb);
-        backend.Gemm(transposeA, transposeB, m, n, k, alpha, ab, bb, beta, cb);
+        using var ab = _backend.Allocate<float>(a.Length);
+        using var bb = _backend.Allocate<float>(b.Length);
+        using var cb = _backend.Allocate<float>(c0.Length);
+        _backend.Upload<float>(a, ab);
+        _backend.Upload<float>(b, bb);
+        _backend.Upload<float>(c0, cb);
+        _backend.Gemm(transposeA, transposeB, m, n, k, alpha, ab, bb, beta, cb);
         var c = new float[c0.Length];
-        backend.Download(cb.View, c);
+        _backend.Download(cb.View, c);
         var expected = Reference.Gemm(transposeA, transposeB, m, n, k, alpha, a, b, beta, c0);
         Expect.Close(expected, c, 1e-5, 1e-5, "C");
     }

@@ -20,7 +20,7 @@ namespace DeepGpu.Tests.Ops;
 /// </summary>
 public sealed class KernelCompileTests
 {
-    private static readonly Type[] KernelClasses =
+    private static readonly Type[] _kernelClasses =
     [
         typeof(GemmKernels), typeof(ElementwiseKernels), typeof(ReductionKernels), typeof(BiasKernels), typeof(SoftmaxKernels),
         typeof(OptimizerKernels), typeof(DataKernels), typeof(DropoutKernels), typeof(PrecisionKernels), typeof(ConvolutionKernels),
@@ -31,7 +31,7 @@ public sealed class KernelCompileTests
     public static IEnumerable<MethodInfo> Kernels()
     {
         var structs = typeof(GemmKernels).Assembly.GetTypes().Where(t => t.IsValueType && t.IsPublic && !t.IsEnum).ToArray();
-        foreach (var type in KernelClasses)
+        foreach (var type in _kernelClasses)
         {
             foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Static | BindingFlags.DeclaredOnly))
             {
@@ -65,7 +65,7 @@ public sealed class KernelCompileTests
     [Fact]
     public void EveryKernelClassHasKernels()
     {
-        foreach (var type in KernelClasses) Assert.Contains(Kernels(), m => m.DeclaringType == type);
+        foreach (var type in _kernelClasses) Assert.Contains(Kernels(), m => m.DeclaringType == type);
         Assert.Contains(Kernels(), m => Describe(m) == "GemmKernels.Register<Tile16>");
     }
 

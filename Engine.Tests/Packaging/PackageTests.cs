@@ -21,7 +21,7 @@ namespace DeepGpu.Tests.Packaging;
 [Trait("Category", "Package")]
 public sealed partial class PackageTests(PackageTests.Feed feed, ITestOutputHelper output) : IClassFixture<PackageTests.Feed>
 {
-    private static readonly TimeSpan StepLimit = TimeSpan.FromMinutes(3);
+    private static readonly TimeSpan _stepLimit = TimeSpan.FromMinutes(3);
 
     /// <summary>The packages, packed once for the class from the solution the test run has built.</summary>
     public sealed class Feed : IDisposable
@@ -254,11 +254,11 @@ public sealed partial class PackageTests(PackageTests.Feed feed, ITestOutputHelp
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        if (!process.WaitForExit(StepLimit))
+        if (!process.WaitForExit(_stepLimit))
         {
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
-            throw new Xunit.Sdk.XunitException($"dotnet {string.Join(' ', arguments)} ran past {StepLimit.TotalMinutes} minutes:\n{text}");
+            throw new Xunit.Sdk.XunitException($"dotnet {string.Join(' ', arguments)} ran past {_stepLimit.TotalMinutes} minutes:\n{text}");
         }
         process.WaitForExit();
         Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', arguments)} exited with {process.ExitCode}:\n{text}");

@@ -6,19 +6,19 @@ namespace DeepGpu.Tests.Reporting;
 /// <summary>The SVG writers give well-formed documents with what a reader looks for: names, lines, ticks, cells.</summary>
 public sealed class SvgChartTests
 {
-    private static readonly XNamespace Ns = "http://www.w3.org/2000/svg";
+    private static readonly XNamespace _ns = "http://www.w3.org/2000/svg";
 
     private static XDocument Parse(string svg)
     {
         var doc = XDocument.Parse(svg);
-        Assert.Equal(Ns + "svg", doc.Root!.Name);
+        Assert.Equal(_ns + "svg", doc.Root!.Name);
         return doc;
     }
 
     private static List<XElement> SeriesPaths(XDocument doc) =>
-        doc.Descendants(Ns + "path").Where(p => (string?)p.Attribute("class") == "series").ToList();
+        doc.Descendants(_ns + "path").Where(p => (string?)p.Attribute("class") == "series").ToList();
 
-    private static List<string> Texts(XDocument doc) => doc.Descendants(Ns + "text").Select(t => t.Value).ToList();
+    private static List<string> Texts(XDocument doc) => doc.Descendants(_ns + "text").Select(t => t.Value).ToList();
 
     [Fact]
     public void Line_chart_is_well_formed_with_a_path_and_a_legend_entry_per_series()
@@ -80,7 +80,7 @@ public sealed class SvgChartTests
         var panels = Enumerable.Range(0, 6).Select(i => new ChartPanel($"w = {i}",
             [new Series("batch norm", [1, 2, 3], [0.1 * i, 0.5, 0.9]), new Series("plain", [1, 2, 3], [0.1, 0.2, 0.3])])).ToList();
         var doc = Parse(SvgChart.Grid("Batch norm", "epoch", "accuracy", panels, columns: 3));
-        Assert.Equal(6, doc.Descendants(Ns + "g").Count(g => (string?)g.Attribute("class") == "panel"));
+        Assert.Equal(6, doc.Descendants(_ns + "g").Count(g => (string?)g.Attribute("class") == "panel"));
         var paths = SeriesPaths(doc);
         Assert.Equal(12, paths.Count);
         Assert.Equal(2, paths.Select(p => (string?)p.Attribute("stroke")).Distinct().Count());
@@ -94,7 +94,7 @@ public sealed class SvgChartTests
     {
         var matrix = new[,] { { 50, 2, 0 }, { 3, 40, 7 }, { 0, 1, 61 } };
         var doc = Parse(SvgHeatmap.Confusion(matrix, ["cat", "dog", "bird"]));
-        var cells = doc.Descendants(Ns + "rect").Where(r => (string?)r.Attribute("class") == "cell").ToList();
+        var cells = doc.Descendants(_ns + "rect").Where(r => (string?)r.Attribute("class") == "cell").ToList();
         Assert.Equal(9, cells.Count);
         var texts = Texts(doc);
         foreach (var count in new[] { "50", "2", "3", "40", "7", "1", "61" }) Assert.Contains(count, texts);
@@ -121,7 +121,7 @@ public sealed class SvgChartTests
         Assert.Empty(Directory.GetFiles(dir.Path, "*.tmp"));
 
         var doc = Parse(ImageGrid.Svg(images, 4, 3, images.Select((_, i) => $"7 → {i}\n#{i}").ToList()));
-        var embedded = doc.Descendants(Ns + "image").ToList();
+        var embedded = doc.Descendants(_ns + "image").ToList();
         Assert.Equal(7, embedded.Count);
         Assert.All(embedded, e => Assert.StartsWith("data:image/png;base64,", (string)e.Attribute("href")!));
         Assert.Contains("7 → 6", Texts(doc));

@@ -12,7 +12,7 @@ namespace DeepGpu.Tests.TestSupport;
 /// </summary>
 public static class KernelAssertions
 {
-    private static readonly ConcurrentQueue<string> Failures = new();
+    private static readonly ConcurrentQueue<string> _failures = new();
 
 #pragma warning disable CA2255 // a test assembly installs its listener before any test runs
     [ModuleInitializer]
@@ -27,7 +27,7 @@ public static class KernelAssertions
     public static List<string> Take()
     {
         var taken = new List<string>();
-        while (Failures.TryDequeue(out var f)) taken.Add(f);
+        while (_failures.TryDequeue(out var f)) taken.Add(f);
         return taken;
     }
 
@@ -45,6 +45,6 @@ public static class KernelAssertions
         public override void WriteLine(string? message) { }
 
         public override void Fail(string? message, string? detailMessage) =>
-            Failures.Enqueue(string.IsNullOrEmpty(detailMessage) ? message ?? "assertion failed" : $"{message}: {detailMessage}");
+            _failures.Enqueue(string.IsNullOrEmpty(detailMessage) ? message ?? "assertion failed" : $"{message}: {detailMessage}");
     }
 }

@@ -11,15 +11,15 @@ public static class TestMnist
 {
     public const string Variable = "DEEPGPU_TEST_MNIST";
 
-    private static readonly string[] Files = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
+    private static readonly string[] _files = ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"];
 
-    private static readonly Lazy<(string? Dir, string Reason)> Found = new(Find);
+    private static readonly Lazy<(string? Dir, string Reason)> _found = new(Find);
 
     /// <summary>The folder holding the official test files, or null.</summary>
-    public static string? Dir => Found.Value.Dir;
+    public static string? Dir => _found.Value.Dir;
 
     /// <summary>Why <see cref="Dir"/> is null, as a skip reason.</summary>
-    public static string MissingReason => Found.Value.Reason;
+    public static string MissingReason => _found.Value.Reason;
 
     /// <summary>The folder; fails the test when absent (use with <see cref="OfficialTestSetFactAttribute"/>).</summary>
     public static string RequireDir() => Dir ?? throw new InvalidOperationException(MissingReason);
@@ -28,7 +28,7 @@ public static class TestMnist
     public static Dataset LoadTestSet()
     {
         var dir = RequireDir();
-        return IdxReader.ReadDataset(Path.Combine(dir, Files[0]), Path.Combine(dir, Files[1]), Mnist.Classes, "official MNIST test set");
+        return IdxReader.ReadDataset(Path.Combine(dir, _files[0]), Path.Combine(dir, _files[1]), Mnist.Classes, "official MNIST test set");
     }
 
     /// <summary>All 10,000 images of the embedded sample for training, scored on the official test set.</summary>
@@ -45,9 +45,9 @@ public static class TestMnist
         var dir = Environment.GetEnvironmentVariable(Variable);
         if (string.IsNullOrWhiteSpace(dir))
         {
-            return (null, $"needs the official MNIST test set: set {Variable} to the folder holding {string.Join(" and ", Files)}");
+            return (null, $"needs the official MNIST test set: set {Variable} to the folder holding {string.Join(" and ", _files)}");
         }
-        var missing = Files.Where(f => !File.Exists(Path.Combine(dir, f))).ToList();
+        var missing = _files.Where(f => !File.Exists(Path.Combine(dir, f))).ToList();
         return missing.Count == 0
             ? (dir, "")
             : (null, $"{Variable} is {dir}, which lacks {string.Join(" and ", missing)}");

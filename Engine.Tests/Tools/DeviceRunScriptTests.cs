@@ -10,7 +10,7 @@ namespace DeepGpu.Tests.Tools;
 /// </summary>
 public sealed class DeviceRunScriptTests
 {
-    private static readonly string Tools = Path.Combine(RepositoryRoot(), "tools", "gpu");
+    private static readonly string _tools = Path.Combine(RepositoryRoot(), "tools", "gpu");
 
     private static string RepositoryRoot()
     {
@@ -37,14 +37,14 @@ public sealed class DeviceRunScriptTests
     [InlineData("pack.sh")]
     public void The_scripts_parse(string script)
     {
-        var (code, output) = Run("bash", $"-n {Path.Combine(Tools, script)}");
+        var (code, output) = Run("bash", $"-n {Path.Combine(_tools, script)}");
         Assert.True(code == 0, output);
     }
 
     [Fact]
     public void The_out_of_memory_network_is_a_valid_spec_too_large_for_a_140_GiB_device_at_batch_60000()
     {
-        var file = Path.Combine(Tools, "oom-net.json");
+        var file = Path.Combine(_tools, "oom-net.json");
         var spec = DeepGpu.Graph.NetworkSpec.FromJson(File.ReadAllText(file), file);
         var network = DeepGpu.Graph.Network.Build(spec);
         var bytes = network.Layers.Sum(l => 2L * 60000 * l.OutputShape.Size * 4);
@@ -71,7 +71,7 @@ public sealed class DeviceRunScriptTests
         File.WriteAllText(Path.Combine(bin, "nvidia-smi"), "#!/usr/bin/env bash\necho 'Stand-in GPU, 999.1, 1000 MiB'\n");
         Assert.Equal(0, Run("chmod", $"+x {fake} {Path.Combine(bin, "nvidia-smi")}").Code);
         var output = Path.Combine(temp.Path, "out");
-        var (code, log) = Run("bash", Path.Combine(Tools, "device-run.sh"), new Dictionary<string, string>
+        var (code, log) = Run("bash", Path.Combine(_tools, "device-run.sh"), new Dictionary<string, string>
         {
             ["DEEPGPU_EXE"] = fake,
             ["OUT"] = output,

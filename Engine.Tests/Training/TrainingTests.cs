@@ -9,10 +9,10 @@ namespace DeepGpu.Tests.Training;
 
 public sealed class TrainingTests
 {
-    private static readonly Lazy<MnistData> Sample = new(() => Mnist.LoadEmbeddedSample());
+    private static readonly Lazy<MnistData> _sample = new(() => Mnist.LoadEmbeddedSample());
 
-    private static Dataset SmallTrain => Sample.Value.Train.Take(2000);
-    private static Dataset SmallTest => Sample.Value.Test.Take(500);
+    private static Dataset SmallTrain => _sample.Value.Train.Take(2000);
+    private static Dataset SmallTest => _sample.Value.Test.Take(500);
 
     private static IReadOnlyList<EpochMetrics> Train(ulong seed, int epochs = 2, float lr = 0.1f)
     {

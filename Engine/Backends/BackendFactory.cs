@@ -29,7 +29,7 @@ public static class BackendFactory
     public static IReadOnlyList<string> Names { get; } = ["auto", "cuda", "opencl", "ilgpu-cpu", "cpu"];
 
     // Probed once per process: what is installed does not change while it runs.
-    private static readonly Lazy<IReadOnlyList<DeviceReport>> Probed = new(ProbeDevices);
+    private static readonly Lazy<IReadOnlyList<DeviceReport>> _probed = new(ProbeDevices);
 
     /// <summary>Creates the backend called <paramref name="name"/> (see <see cref="Names"/>).</summary>
     /// <exception cref="DeepGpuException">Unknown name, or the device is not there.</exception>
@@ -77,7 +77,7 @@ public static class BackendFactory
 
     /// <summary>Every device found (CUDA, OpenCL, ILGPU's CPU accelerator, the managed cpu), with why each is or isn't usable.</summary>
     /// <remarks>Safe on a machine without libcuda or libOpenCL: load failures become rejected entries. Probed once per process.</remarks>
-    public static IReadOnlyList<DeviceReport> Probe() => Probed.Value;
+    public static IReadOnlyList<DeviceReport> Probe() => _probed.Value;
 
     private static IReadOnlyList<DeviceReport> ProbeDevices()
     {

@@ -35,7 +35,7 @@ public sealed record KnownFile
 /// </summary>
 public sealed class MnistDownloader
 {
-    private static readonly Lazy<HttpClient> SharedClient = new(() => new HttpClient(new SocketsHttpHandler
+    private static readonly Lazy<HttpClient> _sharedClient = new(() => new HttpClient(new SocketsHttpHandler
     {
         ConnectTimeout = TimeSpan.FromSeconds(30),
         AutomaticDecompression = DecompressionMethods.None, // the files are .gz themselves; hash the bytes as published
@@ -64,7 +64,7 @@ public sealed class MnistDownloader
     ];
 
     /// <summary>A downloader for the official files from the default mirrors, on a shared HttpClient.</summary>
-    public MnistDownloader() : this(SharedClient.Value)
+    public MnistDownloader() : this(_sharedClient.Value)
     {
     }
 

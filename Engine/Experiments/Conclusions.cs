@@ -8,7 +8,7 @@ namespace DeepGpu.Experiments;
 /// </summary>
 internal static class Conclusions
 {
-    private static readonly CultureInfo Invariant = CultureInfo.InvariantCulture;
+    private static readonly CultureInfo _invariant = CultureInfo.InvariantCulture;
 
     /// <summary>How many final values a loss is averaged over: 5% of the run, as the summary lines use.</summary>
     public static int Tail(Curve c) => Math.Max(1, c.Y.Length / 20);
@@ -19,10 +19,10 @@ internal static class Conclusions
     public static string Losses(IReadOnlyList<Curve> curves)
     {
         var ranked = curves.Select(c => (c.Name, Final: c.TailMean(Tail(c)), First: c.Y.Take(Tail(c)).Average())).OrderBy(c => c.Final).ToList();
-        var text = string.Create(Invariant, $"lowest final loss: {ranked[0].Name} ({ranked[0].Final:G3})");
+        var text = string.Create(_invariant, $"lowest final loss: {ranked[0].Name} ({ranked[0].Final:G3})");
         if (ranked.Count > 1)
         {
-            text += "; then " + string.Join(", ", ranked.Skip(1).Select(c => string.Create(Invariant,
+            text += "; then " + string.Join(", ", ranked.Skip(1).Select(c => string.Create(_invariant,
                 $"{c.Name} ({c.Final:G3}{(ranked[0].Final > 0 ? $", {c.Final / ranked[0].Final:0.#}x" : "")})")));
         }
         text += ".";
@@ -44,7 +44,7 @@ internal static class Conclusions
         var higher = pairs.Count(p => p.With > p.Without);
         var lower = pairs.Count(p => p.With < p.Without);
         var mean = pairs.Average(p => p.With - p.Without) * 100;
-        return string.Create(Invariant,
+        return string.Create(_invariant,
             $"with batch norm the final accuracy was higher at {higher} of {pairs.Count} weight scales and lower at {lower}; on average {mean:+0.0;-0.0;0.0} points.");
     }
 
@@ -58,7 +58,7 @@ internal static class Conclusions
             Gap: (g.Single(c => c.Name.EndsWith(", train", StringComparison.Ordinal)).Last - g.Single(c => !c.Name.EndsWith(", train", StringComparison.Ordinal)).Last) * 100))
             .ToList();
         var smallest = gaps.MinBy(g => g.Gap);
-        return string.Create(Invariant,
-            $"final gap between train and {testSetName} accuracy: {string.Join(", ", gaps.Select(g => string.Create(Invariant, $"{g.Name} {g.Gap:0.0} points")))}; smallest: {smallest.Name}.");
+        return string.Create(_invariant,
+            $"final gap between train and {testSetName} accuracy: {string.Join(", ", gaps.Select(g => string.Create(_invariant, $"{g.Name} {g.Gap:0.0} points")))}; smallest: {smallest.Name}.");
     }
 }

@@ -72,7 +72,7 @@ public sealed record NetworkSpec
         }
     }
 
-    private static readonly string[] LayerTypes =
+    private static readonly string[] _layerTypes =
         typeof(LayerSpec).GetCustomAttributes(typeof(JsonDerivedTypeAttribute), false).Cast<JsonDerivedTypeAttribute>().Select(a => (string)a.TypeDiscriminator!).ToArray();
 
     /// <summary>Names the layer (by position) whose "type" is missing or unknown, and the value it has.</summary>
@@ -83,12 +83,12 @@ public sealed record NetworkSpec
         {
             index++;
             if (layer.ValueKind != JsonValueKind.Object) continue;
-            var known = $"(known: {string.Join(", ", LayerTypes)})";
+            var known = $"(known: {string.Join(", ", _layerTypes)})";
             if (!layer.TryGetProperty("type", out var type))
             {
                 throw new DeepGpuException($"Network spec {source} is not valid: layer {index} has no \"type\" {known}.");
             }
-            if (type.ValueKind != JsonValueKind.String || !LayerTypes.Contains(type.GetString()))
+            if (type.ValueKind != JsonValueKind.String || !_layerTypes.Contains(type.GetString()))
             {
                 throw new DeepGpuException($"Network spec {source} is not valid: layer {index} has \"type\": {type.GetRawText()}, which is not a layer type {known}.");
             }

@@ -51,7 +51,7 @@ public static class DigitImage
     // pixels tall anyway, and area-averaging keeps thin strokes.
     private const long WorkingPixels = 4_000_000;
 
-    private static readonly Configuration DecoderConfiguration = CreateConfiguration();
+    private static readonly Configuration _decoderConfiguration = CreateConfiguration();
 
     private static Configuration CreateConfiguration()
     {
@@ -244,7 +244,7 @@ public static class DigitImage
         IImageFormat? format;
         try
         {
-            info = Image.Identify(DecoderConfiguration, stream, out format);
+            info = Image.Identify(_decoderConfiguration, stream, out format);
         }
         catch (Exception ex) when (IsDecodeFailure(ex))
         {
@@ -264,7 +264,7 @@ public static class DigitImage
         stream.Position = start;
         try
         {
-            return format is PngFormat ? DecodePng(info, stream) : Image.Load<Rgba32>(DecoderConfiguration, stream);
+            return format is PngFormat ? DecodePng(info, stream) : Image.Load<Rgba32>(_decoderConfiguration, stream);
         }
         catch (InvalidMemoryOperationException ex)
         {
@@ -292,9 +292,9 @@ public static class DigitImage
         bool opaque8Bit = png.BitDepth == PngBitDepth.Bit8 && !png.HasTransparency;
         return png.ColorType switch
         {
-            PngColorType.Rgb when opaque8Bit => Image.Load<Rgb24>(DecoderConfiguration, stream),
-            PngColorType.Grayscale when opaque8Bit => Image.Load<L8>(DecoderConfiguration, stream),
-            _ => Image.Load<Rgba32>(DecoderConfiguration, stream),
+            PngColorType.Rgb when opaque8Bit => Image.Load<Rgb24>(_decoderConfiguration, stream),
+            PngColorType.Grayscale when opaque8Bit => Image.Load<L8>(_decoderConfiguration, stream),
+            _ => Image.Load<Rgba32>(_decoderConfiguration, stream),
         };
     }
 

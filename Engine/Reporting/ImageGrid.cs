@@ -33,7 +33,7 @@ public static class ImageGrid
     {
         ArgumentNullException.ThrowIfNull(path);
         using var image = Draw(images, width, height, columns, scale, gap, background);
-        AtomicFile.Write(path, stream => image.Save(stream, Encoder));
+        AtomicFile.Write(path, stream => image.Save(stream, _encoder));
         return (image.Width, image.Height);
     }
 
@@ -50,7 +50,7 @@ public static class ImageGrid
     {
         using var picture = Draw([image], width, height, 1, scale, 0, 0f);
         using var stream = new MemoryStream();
-        picture.Save(stream, Encoder);
+        picture.Save(stream, _encoder);
         return stream.ToArray();
     }
 
@@ -152,7 +152,7 @@ public static class ImageGrid
         return NormalizeEach(images);
     }
 
-    private static readonly PngEncoder Encoder = new() { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8 };
+    private static readonly PngEncoder _encoder = new() { ColorType = PngColorType.Grayscale, BitDepth = PngBitDepth.Bit8 };
 
     private static void Check(IReadOnlyList<float[]> images, int width, int height, int columns, int scale, int gap)
     {

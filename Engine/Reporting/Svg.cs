@@ -14,13 +14,13 @@ internal static class Svg
     public const string Axis = "#9ca3af";
 
     // Tableau 10: distinct hues that stay apart for colour-blind readers and in print.
-    private static readonly string[] Palette =
+    private static readonly string[] _palette =
     [
         "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
         "#1b9e77", "#7570b3", "#d95f02", "#e7298a", "#66a61e", "#a6761d",
     ];
 
-    public static string Colour(int index) => Palette[index % Palette.Length];
+    public static string Colour(int index) => _palette[index % _palette.Length];
 
     public static string Escape(string text)
     {

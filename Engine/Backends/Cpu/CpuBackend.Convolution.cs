@@ -104,50 +104,50 @@ public sealed partial class CpuBackend
 
     private readonly struct ConvolutionJob : WorkerPool.IWork
     {
-        private readonly CpuTier tier;
-        private readonly ConvolutionGeometry g;
-        private readonly int groups;
-        private readonly bool backward;
-        private readonly BufferView<float> x, w, bOrDy, y, dx, dw, db, workspace;
+        private readonly CpuTier _tier;
+        private readonly ConvolutionGeometry _g;
+        private readonly int _groups;
+        private readonly bool _backward;
+        private readonly BufferView<float> _x, _w, _bOrDy, _y, _dx, _dw, _db, _workspace;
 
         public ConvolutionJob(CpuBackend backend, ConvolutionGeometry g, int groups, bool backward, BufferView<float> x, BufferView<float> w,
             BufferView<float> bOrDy, BufferView<float> y, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
         {
-            tier = backend.Tier;
-            (this.g, this.groups, this.backward) = (g, groups, backward);
-            (this.x, this.w, this.bOrDy, this.y, this.dx, this.dw, this.db, this.workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
+            _tier = backend.Tier;
+            (_g, _groups, _backward) = (g, groups, backward);
+            (_x, _w, _bOrDy, _y, _dx, _dw, _db, _workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
         }
 
         public unsafe void Run(int index, int worker)
         {
-            var group = GroupSize(g);
+            var group = GroupSize(_g);
             var first = index * group;
-            var last = Math.Min(g.Batch, first + group);
-            var parallel = groups == 1;
-            var spatial = g.OutH * g.OutW;
-            var k = g.PatchLength;
-            var image = g.Channels * g.Height * g.Width;
-            var plane = g.Filters * spatial;
-            var ws = workspace.Array();
-            fixed (float* px = x.Span(), pw = w.Span(), pb = bOrDy.Span(), pws = ws, py = y.Span(), pdx = dx.Span())
+            var last = Math.Min(_g.Batch, first + group);
+            var parallel = _groups == 1;
+            var spatial = _g.OutH * _g.OutW;
+            var k = _g.PatchLength;
+            var image = _g.Channels * _g.Height * _g.Width;
+            var plane = _g.Filters * spatial;
+            var ws = _workspace.Array();
+            fixed (float* px = _x.Span(), pw = _w.Span(), pb = _bOrDy.Span(), pws = ws, py = _y.Span(), pdx = _dx.Span())
             {
-                var col = pws + workspace.Offset + (groups <= Pool.Workers ? index : worker) * SlotLength(g);
-                var outs = col + ColumnLength(g);
-                var dwPart = pws + workspace.Offset + PartialsStart(g) + index * PartialLength(g);
-                var dbPart = dwPart + g.WeightLength;
+                var col = pws + _workspace.Offset + (_groups <= Pool.Workers ? index : worker) * SlotLength(_g);
+                var outs = col + ColumnLength(_g);
+                var dwPart = pws + _workspace.Offset + PartialsStart(_g) + index * PartialLength(_g);
+                var dbPart = dwPart + _g.WeightLength;
                 for (var n0 = first; n0 < last; n0 += group)
                 {
                     var count = Math.Min(group, last - n0);
                     var cols = count * spatial;
-                    for (var i = 0; i < count; i++) Im2Col(g, px + (long)(n0 + i) * image, col + i * spatial, cols);
-                    if (!backward)
+                    for (var i = 0; i < count; i++) Im2Col(_g, px + (long)(n0 + i) * image, col + i * spatial, cols);
+                    if (!_backward)
                     {
                         // [F, G·S] = w · col, then each image's rows move to y with the bias added.
                         var target = count == 1 ? py + (long)n0 * plane : outs;
-                        Sgemm.Run(tier, false, false, g.Filters, cols, k, 1f, pw, k, col, cols, 0f, target, cols, parallel);
+                        Sgemm.Run(_tier, false, false, _g.Filters, cols, k, 1f, pw, k, col, cols, 0f, target, cols, parallel);
                         for (var i = 0; i < count; i++)
                         {
-                            for (var f = 0; f < g.Filters; f++)
+                            for (var f = 0; f < _g.Filters; f++)
                             {
                                 var row = new ReadOnlySpan<float>(target + (long)f * cols + i * spatial, spatial);
                                 TensorPrimitives.Add(row, pb[f], new Span<float>(py + (long)(n0 + i) * plane + (long)f * spatial, spatial));
@@ -161,7 +161,7 @@ public sealed partial class CpuBackend
                     {
                         for (var i = 0; i < count; i++)
                         {
-                            for (var f = 0; f < g.Filters; f++)
+                            for (var f = 0; f < _g.Filters; f++)
                             {
                                 new ReadOnlySpan<float>(dyg + (long)i * plane + (long)f * spatial, spatial)
                                     .CopyTo(new Span<float>(outs + (long)f * cols + i * spatial, spatial));
@@ -170,12 +170,12 @@ public sealed partial class CpuBackend
                         dyg = outs;
                     }
                     // The group's dw = dy · colᵀ and db = row sums of dy (a group is one pass of this loop).
-                    Sgemm.Run(tier, false, true, g.Filters, k, cols, 1f, dyg, cols, col, cols, 0f, dwPart, k, parallel);
-                    for (var f = 0; f < g.Filters; f++) dbPart[f] = TensorPrimitives.Sum(new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
+                    Sgemm.Run(_tier, false, true, _g.Filters, k, cols, 1f, dyg, cols, col, cols, 0f, dwPart, k, parallel);
+                    for (var f = 0; f < _g.Filters; f++) dbPart[f] = TensorPrimitives.Sum(new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
                     if (pdx == null) continue;
                     // dcol = wᵀ · dy, then scattered back onto each image.
-                    Sgemm.Run(tier, true, false, k, cols, g.Filters, 1f, pw, k, dyg, cols, 0f, col, cols, parallel);
-                    for (var i = 0; i < count; i++) Col2Im(g, col + i * spatial, cols, pdx + (long)(n0 + i) * image);
+                    Sgemm.Run(_tier, true, false, k, cols, _g.Filters, 1f, pw, k, dyg, cols, 0f, col, cols, parallel);
+                    for (var i = 0; i < count; i++) Col2Im(_g, col + i * spatial, cols, pdx + (long)(n0 + i) * image);
                 }
             }
         }

@@ -162,54 +162,54 @@ public sealed partial class CpuBackend
 
     private readonly struct DirectJob : WorkerPool.IWork
     {
-        private readonly ConvolutionGeometry g;
-        private readonly DirectLayout layout;
-        private readonly bool backward, relu;
-        private readonly BufferView<float> x, w, bOrDy, y, dx, dw, db, workspace;
+        private readonly ConvolutionGeometry _g;
+        private readonly DirectLayout _layout;
+        private readonly bool _backward, _relu;
+        private readonly BufferView<float> _x, _w, _bOrDy, _y, _dx, _dw, _db, _workspace;
 
         // Forward writes y; backward reads y as the ReLU's output when relu is set.
         public DirectJob(ConvolutionGeometry g, DirectLayout layout, bool backward, bool relu, BufferView<float> x, BufferView<float> w,
             BufferView<float> bOrDy, BufferView<float> y, BufferView<float> dx, BufferView<float> dw, BufferView<float> db, BufferView<float> workspace)
         {
-            (this.g, this.layout, this.backward, this.relu) = (g, layout, backward, relu);
-            (this.x, this.w, this.bOrDy, this.y, this.dx, this.dw, this.db, this.workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
+            (_g, _layout, _backward, _relu) = (g, layout, backward, relu);
+            (_x, _w, _bOrDy, _y, _dx, _dw, _db, _workspace) = (x, w, bOrDy, y, dx, dw, db, workspace);
         }
 
         public unsafe void Run(int index, int worker)
         {
-            var first = index * layout.Images;
-            var count = Math.Min(layout.Images, g.Batch - first);
-            var down = (count + layout.Across - 1) / layout.Across;
-            var groups = layout.Groups(g);
-            fixed (float* px = x.Span(), pb = bOrDy.Span(), pws = workspace.Array(), py = y.Span(), pdx = dx.Span())
+            var first = index * _layout.Images;
+            var count = Math.Min(_layout.Images, _g.Batch - first);
+            var down = (count + _layout.Across - 1) / _layout.Across;
+            var groups = _layout.Groups(_g);
+            fixed (float* px = _x.Span(), pb = _bOrDy.Span(), pws = _workspace.Array(), py = _y.Span(), pdx = _dx.Span())
             {
-                var ws = pws + workspace.Offset;
-                var xp = ws + layout.SlotsStart + (groups <= Pool.Workers ? index : worker) * layout.Slot;
-                int qh = g.KernelH - 1 - g.Pad, qw = g.KernelW - 1 - g.Pad;
+                var ws = pws + _workspace.Offset;
+                var xp = ws + _layout.SlotsStart + (groups <= Pool.Workers ? index : worker) * _layout.Slot;
+                int qh = _g.KernelH - 1 - _g.Pad, qw = _g.KernelW - 1 - _g.Pad;
                 // dy's rows are read at the shift below by the dw kernel, the outputs written whole: 64-byte aligned,
                 // so those loads and stores each touch one cache line.
-                var dyp = Align(xp + layout.XLength, qh * layout.Width + qw);
-                var outs = Align(dyp + layout.DyLength, 0);
-                var image = g.Channels * g.Height * g.Width;
-                var plane = g.Filters * g.OutH * g.OutW;
-                Pad(layout, px + (long)first * image, null, count, g.Channels, g.Channels, g.Height, g.Width, g.Pad, g.Pad, xp);
-                var offsets = (int*)(ws + layout.Offsets);
-                var columns = ((down - 1) * layout.CellH + g.OutH) * layout.Width;
-                if (!backward)
+                var dyp = Align(xp + _layout.XLength, qh * _layout.Width + qw);
+                var outs = Align(dyp + _layout.DyLength, 0);
+                var image = _g.Channels * _g.Height * _g.Width;
+                var plane = _g.Filters * _g.OutH * _g.OutW;
+                Pad(_layout, px + (long)first * image, null, count, _g.Channels, _g.Channels, _g.Height, _g.Width, _g.Pad, _g.Pad, xp);
+                var offsets = (int*)(ws + _layout.Offsets);
+                var columns = ((down - 1) * _layout.CellH + _g.OutH) * _layout.Width;
+                if (!_backward)
                 {
-                    Convolve(layout, ws + layout.PackedW, layout.FilterRows, g.PatchLength, xp, offsets, columns, outs);
-                    Unpad(layout, outs, Round(columns, layout.NR), count, g.Filters, g.OutH, g.OutW, pb, relu, py + (long)first * plane);
+                    Convolve(_layout, ws + _layout.PackedW, _layout.FilterRows, _g.PatchLength, xp, offsets, columns, outs);
+                    Unpad(_layout, outs, Round(columns, _layout.NR), count, _g.Filters, _g.OutH, _g.OutW, pb, _relu, py + (long)first * plane);
                     return;
                 }
                 // dy on the same canvas with borders KH−1−P and KW−1−P: shifted by them it is also dy in x's virtual
                 // columns (zero wherever a column is not an output pixel), which is what dw needs.
-                Pad(layout, pb + (long)first * plane, relu ? py + (long)first * plane : null, count, g.Filters, layout.DyPlanes, g.OutH, g.OutW, qh, qw, dyp);
-                var dwPart = ws + layout.PartialsStart + index * PartialLength(g);
-                WeightGradient(g, layout, dyp + qh * layout.Width + qw, xp, offsets, Round(columns, 16), dwPart);
+                Pad(_layout, pb + (long)first * plane, _relu ? py + (long)first * plane : null, count, _g.Filters, _layout.DyPlanes, _g.OutH, _g.OutW, qh, qw, dyp);
+                var dwPart = ws + _layout.PartialsStart + index * PartialLength(_g);
+                WeightGradient(_g, _layout, dyp + qh * _layout.Width + qw, xp, offsets, Round(columns, 16), dwPart);
                 if (pdx == null) return;
-                var columnsQ = ((down - 1) * layout.CellH + g.Height) * layout.Width;
-                Convolve(layout, ws + layout.PackedFlipped, layout.ChannelRows, layout.FlippedPatch, dyp, (int*)(ws + layout.FlippedOffsets), columnsQ, outs);
-                Unpad(layout, outs, Round(columnsQ, layout.NR), count, g.Channels, g.Height, g.Width, null, false, pdx + (long)first * image);
+                var columnsQ = ((down - 1) * _layout.CellH + _g.Height) * _layout.Width;
+                Convolve(_layout, ws + _layout.PackedFlipped, _layout.ChannelRows, _layout.FlippedPatch, dyp, (int*)(ws + _layout.FlippedOffsets), columnsQ, outs);
+                Unpad(_layout, outs, Round(columnsQ, _layout.NR), count, _g.Channels, _g.Height, _g.Width, null, false, pdx + (long)first * image);
             }
         }
     }

@@ -21,9 +21,9 @@ internal static unsafe partial class Sgemm
     /// <summary>A skinny GEMM (see <see cref="SkinnyRows"/>) splits across workers from this many floats of B (4 MB); below, waking a worker costs more than it saves.</summary>
     private const long SkinnyParallelFloats = 1L << 20;
 
-    [ThreadStatic] private static float[]? packA;
-    [ThreadStatic] private static float[]? packB;
-    [ThreadStatic] private static ParallelJob? job;
+    [ThreadStatic] private static float[]? _packA;
+    [ThreadStatic] private static float[]? _packB;
+    [ThreadStatic] private static ParallelJob? _job;
 
     private readonly record struct Tile(int MR, int NR);
 
@@ -36,7 +36,7 @@ internal static unsafe partial class Sgemm
     };
 
     // Per tier (indexed by CpuTier), from this machine's caches.
-    private static readonly GemmBlocking[] MachineBlocking = Enum.GetValues<CpuTier>().Select(t => BlockingFor(CpuCaches.Machine, t)).ToArray();
+    private static readonly GemmBlocking[] _machineBlocking = Enum.GetValues<CpuTier>().Select(t => BlockingFor(CpuCaches.Machine, t)).ToArray();
 
     /// <summary>The blocking a tier's tile gets from the given caches.</summary>
     internal static GemmBlocking BlockingFor(CpuCaches caches, CpuTier tier)
@@ -46,7 +46,7 @@ internal static unsafe partial class Sgemm
     }
 
     /// <summary>The blocking a tier runs with on this machine.</summary>
-    internal static GemmBlocking Blocking(CpuTier tier) => MachineBlocking[(int)tier];
+    internal static GemmBlocking Blocking(CpuTier tier) => _machineBlocking[(int)tier];
 
     /// <summary>Runs the GEMM; <paramref name="parallel"/> lets a large one use the worker pool.</summary>
     public static void Run(CpuTier tier, bool transposeA, bool transposeB, int m, int n, int k, float alpha,
@@ -72,7 +72,7 @@ internal static unsafe partial class Sgemm
             return;
         }
         var t = TileOf(tier);
-        var j = job ??= new ParallelJob();
+        var j = _job ??= new ParallelJob();
         j.Set(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
         // Split the longer side of C into one chunk per worker, in whole register tiles (skinny: whole vectors).
         var byColumns = skinny || n >= m;
@@ -95,43 +95,43 @@ internal static unsafe partial class Sgemm
 
     private sealed class ParallelJob : WorkerPool.IWork
     {
-        private CpuTier tier;
-        private GemmBlocking blocking;
-        private bool ta, tb, byColumns;
-        private int m, n, k, lda, ldb, ldc, step, tiles, chunks;
-        private float alpha, beta;
-        private float* a, b, c;
+        private CpuTier _tier;
+        private GemmBlocking _blocking;
+        private bool _ta, _tb, _byColumns;
+        private int _m, _n, _k, _lda, _ldb, _ldc, _step, _tiles, _chunks;
+        private float _alpha, _beta;
+        private float* _a, _b, _c;
 
         public void Set(CpuTier tier, GemmBlocking blocking, bool ta, bool tb, int m, int n, int k, float alpha, float* a, int lda, float* b, int ldb,
             float beta, float* c, int ldc)
         {
-            (this.tier, this.blocking, this.ta, this.tb, this.m, this.n, this.k, this.alpha, this.beta) = (tier, blocking, ta, tb, m, n, k, alpha, beta);
-            this.a = a;
-            this.b = b;
-            this.c = c;
-            (this.lda, this.ldb, this.ldc) = (lda, ldb, ldc);
+            (_tier, _blocking, _ta, _tb, _m, _n, _k, _alpha, _beta) = (tier, blocking, ta, tb, m, n, k, alpha, beta);
+            _a = a;
+            _b = b;
+            _c = c;
+            (_lda, _ldb, _ldc) = (lda, ldb, ldc);
         }
 
         public void Split(bool byColumns, int step, int tiles, int chunks) =>
-            (this.byColumns, this.step, this.tiles, this.chunks) = (byColumns, step, tiles, chunks);
+            (_byColumns, _step, _tiles, _chunks) = (byColumns, step, tiles, chunks);
 
         public void Run(int index, int worker)
         {
-            var first = (int)((long)tiles * index / chunks) * step;
-            var last = (int)((long)tiles * (index + 1) / chunks) * step;
-            if (byColumns)
+            var first = (int)((long)_tiles * index / _chunks) * _step;
+            var last = (int)((long)_tiles * (index + 1) / _chunks) * _step;
+            if (_byColumns)
             {
-                last = Math.Min(last, n);
+                last = Math.Min(last, _n);
                 if (last <= first) return;
-                var bj = tb ? b + (long)first * ldb : b + first;
-                Serial(tier, blocking, ta, tb, m, last - first, k, alpha, a, lda, bj, ldb, beta, c + first, ldc);
+                var bj = _tb ? _b + (long)first * _ldb : _b + first;
+                Serial(_tier, _blocking, _ta, _tb, _m, last - first, _k, _alpha, _a, _lda, bj, _ldb, _beta, _c + first, _ldc);
             }
             else
             {
-                last = Math.Min(last, m);
+                last = Math.Min(last, _m);
                 if (last <= first) return;
-                var ai = ta ? a + first : a + (long)first * lda;
-                Serial(tier, blocking, ta, tb, last - first, n, k, alpha, ai, lda, b, ldb, beta, c + (long)first * ldc, ldc);
+                var ai = _ta ? _a + first : _a + (long)first * _lda;
+                Serial(_tier, _blocking, _ta, _tb, last - first, _n, _k, _alpha, ai, _lda, _b, _ldb, _beta, _c + (long)first * _ldc, _ldc);
             }
         }
     }
@@ -157,8 +157,8 @@ internal static unsafe partial class Sgemm
         var (kcMax, mcMax, ncMax) = blocking;
         mcMax = Math.Max(t.MR, mcMax / t.MR * t.MR);
         ncMax = Math.Max(t.NR, ncMax / t.NR * t.NR);
-        var ap = Buffer(ref packA, mcMax * kcMax);
-        var bp = Buffer(ref packB, kcMax * ncMax);
+        var ap = Buffer(ref _packA, mcMax * kcMax);
+        var bp = Buffer(ref _packB, kcMax * ncMax);
         var scratch = stackalloc float[MaxMR * MaxNR];
         for (var jc = 0; jc < n; jc += ncMax)
         {

@@ -9,32 +9,32 @@ internal sealed class WorkerPool : IDisposable
 {
     public static WorkerPool Shared { get; } = new(Environment.ProcessorCount);
 
-    private readonly Thread[] threads;
-    private readonly SemaphoreSlim start = new(0);
-    private readonly ManualResetEventSlim done = new(false, 2000);
-    private int busy;
-    private IWork? work;
-    private int count;
-    private int next;
-    private int outstanding;
-    private volatile bool disposed;
+    private readonly Thread[] _threads;
+    private readonly SemaphoreSlim _start = new(0);
+    private readonly ManualResetEventSlim _done = new(false, 2000);
+    private int _busy;
+    private IWork? _work;
+    private int _count;
+    private int _next;
+    private int _outstanding;
+    private volatile bool _disposed;
 
     public WorkerPool(int workers)
     {
-        threads = new Thread[Math.Max(0, workers - 1)];
-        for (var i = 0; i < threads.Length; i++)
+        _threads = new Thread[Math.Max(0, workers - 1)];
+        for (var i = 0; i < _threads.Length; i++)
         {
             var worker = i + 1;
-            threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"DeepGpu cpu worker {worker}" };
-            threads[i].Start();
+            _threads[i] = new Thread(() => Loop(worker)) { IsBackground = true, Name = $"DeepGpu cpu worker {worker}" };
+            _threads[i].Start();
         }
         // The first wait that blocks allocates the event's lock (88 bytes on the caller's thread); take it here,
         // so a step that has to wait for slow helpers under load still allocates nothing.
-        done.Wait(1);
+        _done.Wait(1);
     }
 
     /// <summary>Threads that run work, the caller's included.</summary>
-    public int Workers => threads.Length + 1;
+    public int Workers => _threads.Length + 1;
 
     /// <summary>A loop body: Run(i, w) for each index i of the loop, w being the running worker (0 = the caller).</summary>
     public interface IWork
@@ -57,7 +57,7 @@ internal sealed class WorkerPool : IDisposable
         }
         finally
         {
-            Volatile.Write(ref busy, 0);
+            Volatile.Write(ref _busy, 0);
         }
     }
 
@@ -84,7 +84,7 @@ internal sealed class WorkerPool : IDisposable
         }
         finally
         {
-            Volatile.Write(ref busy, 0);
+            Volatile.Write(ref _busy, 0);
         }
     }
 
@@ -97,7 +97,7 @@ internal sealed class WorkerPool : IDisposable
 
     // Nested calls (a body that runs a parallel op) and concurrent ones (tests in parallel) run on the caller.
     private bool TryAcquire(int count) =>
-        count > 1 && threads.Length > 0 && Interlocked.CompareExchange(ref busy, 1, 0) == 0;
+        count > 1 && _threads.Length > 0 && Interlocked.CompareExchange(ref _busy, 1, 0) == 0;
 
     private sealed class Box<T> : IWork where T : struct, IWork
     {
@@ -110,28 +110,28 @@ internal sealed class WorkerPool : IDisposable
     private void RunAcquired(int count, IWork work)
     {
         {
-            var helpers = Math.Min(threads.Length, count - 1);
-            this.work = work;
-            this.count = count;
+            var helpers = Math.Min(_threads.Length, count - 1);
+            _work = work;
+            _count = count;
             // Each helper signs off once after draining, so no helper outlives this call.
-            Volatile.Write(ref outstanding, count + helpers);
-            done.Reset();
-            Volatile.Write(ref next, 0);
-            start.Release(helpers);
+            Volatile.Write(ref _outstanding, count + helpers);
+            _done.Reset();
+            Volatile.Write(ref _next, 0);
+            _start.Release(helpers);
             Drain(0);
             // Wake-ups no helper has taken yet are taken back: on a busy machine a helper may not be scheduled
             // for milliseconds, and the caller, having run every index itself, must not wait for it.
-            while (Volatile.Read(ref outstanding) != 0 && start.Wait(0)) Finish();
-            if (Volatile.Read(ref outstanding) != 0) done.Wait();
-            this.work = null;
+            while (Volatile.Read(ref _outstanding) != 0 && _start.Wait(0)) Finish();
+            if (Volatile.Read(ref _outstanding) != 0) _done.Wait();
+            _work = null;
         }
     }
 
     private void Drain(int worker)
     {
-        var w = work!;
+        var w = _work!;
         int i;
-        while ((i = Interlocked.Increment(ref next) - 1) < count)
+        while ((i = Interlocked.Increment(ref _next) - 1) < _count)
         {
             w.Run(i, worker);
             Finish();
@@ -140,15 +140,15 @@ internal sealed class WorkerPool : IDisposable
 
     private void Finish()
     {
-        if (Interlocked.Decrement(ref outstanding) == 0) done.Set();
+        if (Interlocked.Decrement(ref _outstanding) == 0) _done.Set();
     }
 
     private void Loop(int worker)
     {
         while (true)
         {
-            start.Wait();
-            if (disposed) return;
+            _start.Wait();
+            if (_disposed) return;
             Drain(worker);
             Finish();
         }
@@ -156,7 +156,7 @@ internal sealed class WorkerPool : IDisposable
 
     public void Dispose()
     {
-        disposed = true;
-        start.Release(threads.Length);
+        _disposed = true;
+        _start.Release(_threads.Length);
     }
 }

@@ -8,50 +8,50 @@ namespace DeepGpu.Backends.Ilgpu;
 // at start-up rather than poisoning the context in the middle of training.
 public sealed partial class IlgpuBackend
 {
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, float> fill = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> copy = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, float, ArrayView<float>> addScaled = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> multiply = null!;
-    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, ArrayView<float>> sumOfSquares = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, float> _fill = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _copy = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, float, ArrayView<float>> _addScaled = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _multiply = null!;
+    private Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, ArrayView<float>> _sumOfSquares = null!;
 
     private Action<AcceleratorStream, KernelConfig, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>> gemmTiled = null!, gemmRegister = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> addBias = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int> addChannelBias = null!;
-    private Action<AcceleratorStream, KernelConfig, ChannelShape, ArrayView<float>, ArrayView<float>> channelSum = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> reluForward = null!, sigmoidForward = null!, tanhForward = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> reluBackward = null!, sigmoidBackward = null!, tanhBackward = null!;
+        ArrayView<float>, ArrayView<float>> _gemmTiled = null!, _gemmRegister = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _addBias = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int> _addChannelBias = null!;
+    private Action<AcceleratorStream, KernelConfig, ChannelShape, ArrayView<float>, ArrayView<float>> _channelSum = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>> _reluForward = null!, _sigmoidForward = null!, _tanhForward = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>> _reluBackward = null!, _sigmoidBackward = null!, _tanhBackward = null!;
 
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> softmax = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> softmaxCrossEntropy = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> softmaxCrossEntropyBackward = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _softmax = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int> _softmaxCrossEntropy = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int> _softmaxCrossEntropyBackward = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        int, int, int> softmaxLoss = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> sumSquaredError = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> sumSquaredErrorBackward = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<float>, int> oneHot = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> countCorrect = null!;
+        int, int, int> _softmaxLoss = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int> _sumSquaredError = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int> _sumSquaredErrorBackward = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<float>, int> _oneHot = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> _countCorrect = null!;
 
-    private Action<AcceleratorStream, Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>> gatherBatch = null!;
-    private Action<AcceleratorStream, Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>> augment = null!;
+    private Action<AcceleratorStream, Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>> _gatherBatch = null!;
+    private Action<AcceleratorStream, Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>> _augment = null!;
 
-    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>> sgd = null!;
-    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>> momentum = null!, nesterov = null!, adaGrad = null!, rmsProp = null!;
-    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> adam = null!;
+    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>> _sgd = null!;
+    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>> _momentum = null!, _nesterov = null!, _adaGrad = null!, _rmsProp = null!;
+    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _adam = null!;
 
-    private Action<AcceleratorStream, Index1D, ConvShape, ArrayView<float>, ArrayView<float>> col2Im = null!;
+    private Action<AcceleratorStream, Index1D, ConvShape, ArrayView<float>, ArrayView<float>> _col2Im = null!;
 
-    private Action<AcceleratorStream, Index1D, PoolShape, ArrayView<float>, ArrayView<float>, ArrayView<int>> maxPoolForward = null!;
-    private Action<AcceleratorStream, Index1D, PoolShape, ArrayView<float>, ArrayView<float>> averagePoolForward = null!, averagePoolBackward = null!;
-    private Action<AcceleratorStream, Index1D, PoolShape, ArrayView<float>, ArrayView<int>, ArrayView<float>> maxPoolBackward = null!;
+    private Action<AcceleratorStream, Index1D, PoolShape, ArrayView<float>, ArrayView<float>, ArrayView<int>> _maxPoolForward = null!;
+    private Action<AcceleratorStream, Index1D, PoolShape, ArrayView<float>, ArrayView<float>> _averagePoolForward = null!, _averagePoolBackward = null!;
+    private Action<AcceleratorStream, Index1D, PoolShape, ArrayView<float>, ArrayView<int>, ArrayView<float>> _maxPoolBackward = null!;
 
     private Action<AcceleratorStream, KernelConfig, NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> batchNormTraining = null!, batchNormBackward = null!;
+        ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _batchNormTraining = null!, _batchNormBackward = null!;
     private Action<AcceleratorStream, Index1D, NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>> batchNormInference = null!;
+        ArrayView<float>, ArrayView<float>> _batchNormInference = null!;
 
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong> dropout = null!;
-    private Action<AcceleratorStream, Index1D, ArrayView<float>> roundToHalf = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong> _dropout = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>> _roundToHalf = null!;
 
     // Each launcher counts its launches (Backend.Counters), so a test can pin the launches of a training step.
     private Action<AcceleratorStream, TIndex, T1> Counted<TIndex, T1>(Action<AcceleratorStream, TIndex, T1> k) =>
@@ -79,66 +79,66 @@ public sealed partial class IlgpuBackend
 
     private void LoadKernels<TTile, TGroup>() where TTile : struct, IGemmTile where TGroup : struct, IGroupSize
     {
-        var a = accelerator;
-        fill = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float>(ElementwiseKernels.Fill));
-        copy = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Copy));
-        addScaled = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(ElementwiseKernels.AddScaled));
-        multiply = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Multiply));
-        sumOfSquares = Counted(a.LoadKernel<ArrayView<float>, float, ArrayView<float>>(ReductionKernels.SumOfSquares<TGroup>));
+        var a = _accelerator;
+        _fill = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float>(ElementwiseKernels.Fill));
+        _copy = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Copy));
+        _addScaled = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, float, ArrayView<float>>(ElementwiseKernels.AddScaled));
+        _multiply = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.Multiply));
+        _sumOfSquares = Counted(a.LoadKernel<ArrayView<float>, float, ArrayView<float>>(ReductionKernels.SumOfSquares<TGroup>));
 
-        gemmTiled = Counted(a.LoadKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _gemmTiled = Counted(a.LoadKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TTile>));
-        gemmRegister = Counted(a.LoadKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _gemmRegister = Counted(a.LoadKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>>(GemmKernels.Register<TTile>));
-        addBias = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.AddBias));
-        addChannelBias = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(BiasKernels.AddChannelBias));
-        channelSum = Counted(a.LoadKernel<ChannelShape, ArrayView<float>, ArrayView<float>>(ReductionKernels.ChannelSum<TGroup>));
-        reluForward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationForward<ReluFunctor>));
-        sigmoidForward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationForward<SigmoidFunctor>));
-        tanhForward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationForward<TanhFunctor>));
-        reluBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationBackward<ReluFunctor>));
-        sigmoidBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationBackward<SigmoidFunctor>));
-        tanhBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationBackward<TanhFunctor>));
+        _addBias = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.AddBias));
+        _addChannelBias = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(BiasKernels.AddChannelBias));
+        _channelSum = Counted(a.LoadKernel<ChannelShape, ArrayView<float>, ArrayView<float>>(ReductionKernels.ChannelSum<TGroup>));
+        _reluForward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationForward<ReluFunctor>));
+        _sigmoidForward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationForward<SigmoidFunctor>));
+        _tanhForward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationForward<TanhFunctor>));
+        _reluBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationBackward<ReluFunctor>));
+        _sigmoidBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationBackward<SigmoidFunctor>));
+        _tanhBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>>(ElementwiseKernels.ActivationBackward<TanhFunctor>));
 
-        softmax = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Softmax));
-        softmaxCrossEntropy = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(
+        _softmax = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(SoftmaxKernels.Softmax));
+        _softmaxCrossEntropy = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, int, int>(
             SoftmaxKernels.SoftmaxCrossEntropy));
-        softmaxCrossEntropyBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(
+        _softmaxCrossEntropyBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int, int>(
             SoftmaxKernels.SoftmaxCrossEntropyBackward));
-        softmaxLoss = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _softmaxLoss = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, int, int, int>(SoftmaxKernels.SoftmaxLoss));
-        sumSquaredError = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernels.SumSquaredError));
-        sumSquaredErrorBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
+        _sumSquaredError = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int, int>(SoftmaxKernels.SumSquaredError));
+        _sumSquaredErrorBackward = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, int>(
             SoftmaxKernels.SumSquaredErrorBackward));
-        oneHot = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<int>, ArrayView<float>, int>(SoftmaxKernels.OneHot));
-        countCorrect = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(SoftmaxKernels.CountCorrect));
+        _oneHot = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<int>, ArrayView<float>, int>(SoftmaxKernels.OneHot));
+        _countCorrect = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(SoftmaxKernels.CountCorrect));
 
-        gatherBatch = Counted(a.LoadAutoGroupedKernel<Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>>(
+        _gatherBatch = Counted(a.LoadAutoGroupedKernel<Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>>(
             DataKernels.GatherBatch));
-        augment = Counted(a.LoadAutoGroupedKernel<Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>>(DataKernels.Augment));
+        _augment = Counted(a.LoadAutoGroupedKernel<Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>>(DataKernels.Augment));
 
-        sgd = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Sgd));
-        momentum = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Momentum));
-        nesterov = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Nesterov));
-        adaGrad = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.AdaGrad));
-        rmsProp = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.RmsProp));
-        adam = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Adam));
+        _sgd = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Sgd));
+        _momentum = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Momentum));
+        _nesterov = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Nesterov));
+        _adaGrad = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.AdaGrad));
+        _rmsProp = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.RmsProp));
+        _adam = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Adam));
 
-        col2Im = Counted(a.LoadAutoGroupedKernel<Index1D, ConvShape, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.Col2Im));
+        _col2Im = Counted(a.LoadAutoGroupedKernel<Index1D, ConvShape, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.Col2Im));
 
-        maxPoolForward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<float>, ArrayView<int>>(PoolingKernels.MaxForward));
-        averagePoolForward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<float>>(PoolingKernels.AverageForward));
-        averagePoolBackward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<float>>(PoolingKernels.AverageBackward));
-        maxPoolBackward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>(PoolingKernels.MaxBackward));
+        _maxPoolForward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<float>, ArrayView<int>>(PoolingKernels.MaxForward));
+        _averagePoolForward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<float>>(PoolingKernels.AverageForward));
+        _averagePoolBackward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<float>>(PoolingKernels.AverageBackward));
+        _maxPoolBackward = Counted(a.LoadAutoGroupedKernel<Index1D, PoolShape, ArrayView<float>, ArrayView<int>, ArrayView<float>>(PoolingKernels.MaxBackward));
 
-        batchNormTraining = Counted(a.LoadKernel<NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _batchNormTraining = Counted(a.LoadKernel<NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.ForwardTraining<TGroup>));
-        batchNormBackward = Counted(a.LoadKernel<NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _batchNormBackward = Counted(a.LoadKernel<NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>, ArrayView<float>>(BatchNormKernels.Backward<TGroup>));
-        batchNormInference = Counted(a.LoadAutoGroupedKernel<Index1D, NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        _batchNormInference = Counted(a.LoadAutoGroupedKernel<Index1D, NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>>(BatchNormKernels.ForwardInference));
 
-        dropout = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>(DropoutKernels.Forward));
-        roundToHalf = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>>(PrecisionKernels.RoundToHalf));
+        _dropout = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>(DropoutKernels.Forward));
+        _roundToHalf = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>>(PrecisionKernels.RoundToHalf));
     }
 }

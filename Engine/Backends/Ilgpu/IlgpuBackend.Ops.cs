@@ -10,29 +10,29 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
 {
     protected override void FillCore(BufferView<float> x, float value)
     {
-        if (x.Length > 0) fill(stream, x.Length, View(x), value);
+        if (x.Length > 0) _fill(_stream, x.Length, View(x), value);
     }
 
     protected override void CopyCore(BufferView<float> source, BufferView<float> destination)
     {
-        if (source.Length > 0) copy(stream, source.Length, View(source), View(destination));
+        if (source.Length > 0) _copy(_stream, source.Length, View(source), View(destination));
     }
 
     protected override void AddScaledCore(BufferView<float> x, float alpha, BufferView<float> y)
     {
-        if (x.Length > 0) addScaled(stream, x.Length, View(x), alpha, View(y));
+        if (x.Length > 0) _addScaled(_stream, x.Length, View(x), alpha, View(y));
     }
 
     protected override void SumOfSquaresCore(BufferView<float> x, float scale, BufferView<float> accumulator)
     {
         if (x.Length == 0) return;
-        var groups = Math.Min(Blocks(x.Length, group), tile == 4 ? 4 : 256);
-        sumOfSquares(stream, new KernelConfig(groups, group), View(x), scale, View(accumulator));
+        var groups = Math.Min(Blocks(x.Length, _group), _tile == 4 ? 4 : 256);
+        _sumOfSquares(_stream, new KernelConfig(groups, _group), View(x), scale, View(accumulator));
     }
 
     protected override void MultiplyCore(BufferView<float> x, BufferView<float> mask, BufferView<float> y)
     {
-        if (x.Length > 0) multiply(stream, x.Length, View(x), View(mask), View(y));
+        if (x.Length > 0) _multiply(_stream, x.Length, View(x), View(mask), View(y));
     }
 
     // ---- dense layers -------------------------------------------------------------------------------
@@ -41,16 +41,16 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         float alpha, BufferView<float> a, BufferView<float> b, float beta, BufferView<float> c)
     {
         if (m == 0 || n == 0) return;
-        if (blas is not null && k > 0)
+        if (_blas is not null && k > 0)
         {
             // cuBLAS is column-major: row-major C [m, n] is column-major Cᵀ, and Cᵀ = op(B)ᵀ·op(A)ᵀ.
             CountLaunch();
-            blas.Gemm(transposeB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
+            _blas.Gemm(transposeB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 transposeA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 n, m, k, alpha, View(b), transposeB ? k : n, View(a), transposeA ? m : k, beta, View(c), n);
             return;
         }
-        ArrayView<float> none = placeholder.View;
+        ArrayView<float> none = _placeholder.View;
         LaunchGemm(new GemmArgs { M = m, N = n, K = k, TransA = transposeA ? 1 : 0, TransB = transposeB ? 1 : 0, Alpha = alpha, Beta = beta },
             View(a), none, View(b), none, View(c), none, none);
     }
@@ -59,12 +59,12 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
     private void LaunchGemm(GemmArgs args, ArrayView<float> a, ArrayView<float> auxA, ArrayView<float> b, ArrayView<float> auxB,
         ArrayView<float> c, ArrayView<float> bias, ArrayView<float> sums)
     {
-        var blockTile = 4 * tile;
-        var register = gemmMode == IlgpuGemm.Register ||
-            (gemmMode == IlgpuGemm.Auto && accelerator.AcceleratorType == AcceleratorType.Cuda && args.M >= blockTile && args.N >= blockTile);
-        var edge = register ? blockTile : tile;
-        var config = new KernelConfig(new Index2D(Blocks(args.N, edge), Blocks(args.M, edge)), new Index2D(tile, tile));
-        (register ? gemmRegister : gemmTiled)(stream, config, args, a, auxA, b, auxB, c, bias, sums);
+        var blockTile = 4 * _tile;
+        var register = _gemmMode == IlgpuGemm.Register ||
+            (_gemmMode == IlgpuGemm.Auto && _accelerator.AcceleratorType == AcceleratorType.Cuda && args.M >= blockTile && args.N >= blockTile);
+        var edge = register ? blockTile : _tile;
+        var config = new KernelConfig(new Index2D(Blocks(args.N, edge), Blocks(args.M, edge)), new Index2D(_tile, _tile));
+        (register ? _gemmRegister : _gemmTiled)(_stream, config, args, a, auxA, b, auxB, c, bias, sums);
     }
 
     /// <summary>The kernels' activation code: 0 none, 1 ReLU, 2 sigmoid, 3 tanh.</summary>
@@ -81,7 +81,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
     protected override void AffineForwardCore(AffineGeometry g, Activation? activation, in AffineForwardBuffers b)
     {
         if (g.Rows == 0 || g.Outputs == 0) return;
-        ArrayView<float> none = placeholder.View;
+        ArrayView<float> none = _placeholder.View;
         LaunchGemm(new GemmArgs { M = g.Rows, N = g.Outputs, K = g.Inputs, Alpha = 1f, BiasMode = 1, Activation = Code(activation) },
             View(b.X), none, View(b.W), none, View(b.Y), View(b.B), none);
     }
@@ -89,7 +89,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
     protected override void AffineBackwardCore(AffineGeometry g, Activation? activation, in AffineBackwardBuffers b)
     {
         if (g.Outputs == 0) return;
-        ArrayView<float> none = placeholder.View;
+        ArrayView<float> none = _placeholder.View;
         var derivative = Code(activation);
         var y = derivative == 0 ? none : View(b.Y);
         if (g.Inputs == 0) BiasGradientCore(b.DY, b.DB, g.Rows, g.Outputs);
@@ -105,12 +105,12 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
 
     protected override void AddBiasCore(BufferView<float> x, BufferView<float> bias, int rows, int cols)
     {
-        if (rows * cols > 0) addBias(stream, rows * cols, View(x), View(bias), cols);
+        if (rows * cols > 0) _addBias(_stream, rows * cols, View(x), View(bias), cols);
     }
 
     protected override void BiasGradientCore(BufferView<float> dy, BufferView<float> db, int rows, int cols)
     {
-        if (cols > 0) channelSum(stream, new KernelConfig(cols, group), new ChannelShape { Outer = rows, Channels = cols, Inner = 1 }, View(dy), View(db));
+        if (cols > 0) _channelSum(_stream, new KernelConfig(cols, _group), new ChannelShape { Outer = rows, Channels = cols, Inner = 1 }, View(dy), View(db));
     }
 
     protected override void ActivationForwardCore(Activation kind, BufferView<float> x, BufferView<float> y)
@@ -118,12 +118,12 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         if (x.Length == 0) return;
         var launcher = kind switch
         {
-            Activation.Relu => reluForward,
-            Activation.Sigmoid => sigmoidForward,
-            Activation.Tanh => tanhForward,
+            Activation.Relu => _reluForward,
+            Activation.Sigmoid => _sigmoidForward,
+            Activation.Tanh => _tanhForward,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        launcher(stream, x.Length, View(x), View(y));
+        launcher(_stream, x.Length, View(x), View(y));
     }
 
     protected override void ActivationBackwardCore(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
@@ -131,59 +131,59 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         if (y.Length == 0) return;
         var launcher = kind switch
         {
-            Activation.Relu => reluBackward,
-            Activation.Sigmoid => sigmoidBackward,
-            Activation.Tanh => tanhBackward,
+            Activation.Relu => _reluBackward,
+            Activation.Sigmoid => _sigmoidBackward,
+            Activation.Tanh => _tanhBackward,
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
-        launcher(stream, y.Length, View(y), View(dy), View(dx));
+        launcher(_stream, y.Length, View(y), View(dy), View(dx));
     }
 
     // ---- softmax and losses ---------------------------------------------------------------------------
 
     protected override void SoftmaxCore(BufferView<float> x, BufferView<float> y, int rows, int cols)
     {
-        if (rows > 0 && cols > 0) softmax(stream, rows, View(x), View(y), cols);
+        if (rows > 0 && cols > 0) _softmax(_stream, rows, View(x), View(y), cols);
     }
 
     protected override void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, BufferView<float> probabilities,
         BufferView<float> lossSum, int rows, int cols)
     {
-        if (rows > 0 && cols > 0) softmaxCrossEntropy(stream, rows, View(logits), View(labels), View(probabilities), View(lossSum), rows, cols);
+        if (rows > 0 && cols > 0) _softmaxCrossEntropy(_stream, rows, View(logits), View(labels), View(probabilities), View(lossSum), rows, cols);
     }
 
     protected override void SoftmaxCrossEntropyBackwardCore(BufferView<float> probabilities, BufferView<int> labels, BufferView<float> dlogits,
         int rows, int cols)
     {
-        if (rows * cols > 0) softmaxCrossEntropyBackward(stream, rows * cols, View(probabilities), View(labels), View(dlogits), rows, cols);
+        if (rows * cols > 0) _softmaxCrossEntropyBackward(_stream, rows * cols, View(probabilities), View(labels), View(dlogits), rows, cols);
     }
 
     protected override void SoftmaxLossCore(in SoftmaxLossBuffers b, int rows, int cols)
     {
         if (rows == 0 || cols == 0) return;
         var withGradient = b.DLogits.Length != 0;
-        softmaxLoss(stream, rows, View(b.Logits), View(b.Labels), View(b.Probabilities), View(b.LossSum), View(b.CorrectCount),
-            withGradient ? View(b.DLogits) : placeholder.View, rows, cols, withGradient ? 1 : 0);
+        _softmaxLoss(_stream, rows, View(b.Logits), View(b.Labels), View(b.Probabilities), View(b.LossSum), View(b.CorrectCount),
+            withGradient ? View(b.DLogits) : _placeholder.View, rows, cols, withGradient ? 1 : 0);
     }
 
     protected override void SumSquaredErrorCore(BufferView<float> y, BufferView<float> t, BufferView<float> lossSum, int rows, int cols)
     {
-        if (rows > 0 && cols > 0) sumSquaredError(stream, rows, View(y), View(t), View(lossSum), rows, cols);
+        if (rows > 0 && cols > 0) _sumSquaredError(_stream, rows, View(y), View(t), View(lossSum), rows, cols);
     }
 
     protected override void SumSquaredErrorBackwardCore(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols)
     {
-        if (rows * cols > 0) sumSquaredErrorBackward(stream, rows * cols, View(y), View(t), View(dy), rows);
+        if (rows * cols > 0) _sumSquaredErrorBackward(_stream, rows * cols, View(y), View(t), View(dy), rows);
     }
 
     protected override void OneHotCore(BufferView<int> labels, BufferView<float> t, int rows, int cols)
     {
-        if (rows * cols > 0) oneHot(stream, rows * cols, View(labels), View(t), cols);
+        if (rows * cols > 0) _oneHot(_stream, rows * cols, View(labels), View(t), cols);
     }
 
     protected override void CountCorrectCore(BufferView<float> scores, BufferView<int> labels, BufferView<float> counter, int rows, int cols)
     {
-        if (rows > 0 && cols > 0) countCorrect(stream, rows, View(scores), View(labels), View(counter), cols);
+        if (rows > 0 && cols > 0) _countCorrect(_stream, rows, View(scores), View(labels), View(counter), cols);
     }
 
     // ---- data ---------------------------------------------------------------------------------------
@@ -193,7 +193,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         var n = a.Count * a.SampleLength;
         if (n == 0) return;
         var args = new GatherArgs { Start = a.Start, SampleLength = a.SampleLength, Scale = a.Scale };
-        gatherBatch(stream, n, args, View(a.Images), View(a.Labels), View(a.Order), View(a.X), View(a.Y));
+        _gatherBatch(_stream, n, args, View(a.Images), View(a.Labels), View(a.Order), View(a.X), View(a.Y));
     }
 
     void IImageAugmentation.AugmentCore(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
@@ -207,7 +207,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
             MaxShift = options.MaxShift, MaxRotationDegrees = options.MaxRotationDegrees, MaxScale = options.MaxScale,
             Seed = seed, Counter = counter,
         };
-        augment(stream, n, args, View(x), View(y));
+        _augment(_stream, n, args, View(x), View(y));
     }
 
     // ---- optimizers ---------------------------------------------------------------------------------
@@ -223,12 +223,12 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         };
         switch (rule)
         {
-            case UpdateRule.Sgd: sgd(stream, n, h, View(p), View(g)); break;
-            case UpdateRule.Momentum: momentum(stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.Nesterov: nesterov(stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.AdaGrad: adaGrad(stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.RmsProp: rmsProp(stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.Adam: adam(stream, n, h, View(p), View(g), StateView(first), StateView(second)); break;
+            case UpdateRule.Sgd: _sgd(_stream, n, h, View(p), View(g)); break;
+            case UpdateRule.Momentum: _momentum(_stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.Nesterov: _nesterov(_stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.AdaGrad: _adaGrad(_stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.RmsProp: _rmsProp(_stream, n, h, View(p), View(g), StateView(first)); break;
+            case UpdateRule.Adam: _adam(_stream, n, h, View(p), View(g), StateView(first), StateView(second)); break;
             default: throw new ArgumentOutOfRangeException(nameof(rule));
         }
     }
@@ -251,14 +251,14 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
 
     protected override void ConvolutionReluForwardCore(ConvolutionGeometry g, in ConvolutionForwardBuffers b) => Forward(g, b, relu: true);
 
-    protected override void ConvolutionBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b) => Backward(g, b, (ArrayView<float>)placeholder.View, relu: false);
+    protected override void ConvolutionBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b) => Backward(g, b, (ArrayView<float>)_placeholder.View, relu: false);
 
     protected override void ConvolutionReluBackwardCore(ConvolutionGeometry g, in ConvolutionBackwardBuffers b, BufferView<float> y) =>
         Backward(g, b, View(y), relu: true);
 
     private void Forward(ConvolutionGeometry g, in ConvolutionForwardBuffers b, bool relu)
     {
-        ArrayView<float> none = placeholder.View;
+        ArrayView<float> none = _placeholder.View;
         var args = new GemmArgs
         {
             M = g.Filters, N = g.Batch * g.OutH * g.OutW, K = g.PatchLength, Alpha = 1f, FormB = GemmForm.Im2Col, FormC = GemmForm.Nchw,
@@ -269,7 +269,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
 
     private void Backward(ConvolutionGeometry g, in ConvolutionBackwardBuffers b, ArrayView<float> y, bool relu)
     {
-        ArrayView<float> none = placeholder.View;
+        ArrayView<float> none = _placeholder.View;
         var s = Shape(g);
         var columns = g.Batch * g.OutH * g.OutW;
         var derivative = relu ? 1 : 0;
@@ -286,7 +286,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         {
             M = g.PatchLength, N = columns, K = g.Filters, TransA = 1, Alpha = 1f, FormB = GemmForm.Nchw, DerivB = derivative, Conv = s,
         }, View(b.W), none, View(b.DY), y, View(col), none, none);
-        col2Im(stream, g.InputLength, s, View(col), View(b.DX));
+        _col2Im(_stream, g.InputLength, s, View(col), View(b.DX));
     }
 
     private static PoolShape Shape(PoolingGeometry g) => new()
@@ -298,11 +298,11 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
     {
         if (mode == PoolingMode.Max)
         {
-            maxPoolForward(stream, g.OutputLength, Shape(g), View(x), View(y), View(argmax));
+            _maxPoolForward(_stream, g.OutputLength, Shape(g), View(x), View(y), View(argmax));
         }
         else
         {
-            averagePoolForward(stream, g.OutputLength, Shape(g), View(x), View(y));
+            _averagePoolForward(_stream, g.OutputLength, Shape(g), View(x), View(y));
         }
     }
 
@@ -310,11 +310,11 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
     {
         if (mode == PoolingMode.Max)
         {
-            maxPoolBackward(stream, g.InputLength, Shape(g), View(dy), View(argmax), View(dx));
+            _maxPoolBackward(_stream, g.InputLength, Shape(g), View(dy), View(argmax), View(dx));
         }
         else
         {
-            averagePoolBackward(stream, g.InputLength, Shape(g), View(dy), View(dx));
+            _averagePoolBackward(_stream, g.InputLength, Shape(g), View(dy), View(dx));
         }
     }
 
@@ -325,29 +325,29 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         var args = new NormArgs { N = g.Batch, C = g.Channels, S = g.Spatial, Momentum = settings.Momentum, Epsilon = settings.Epsilon };
         if (settings.Training)
         {
-            batchNormTraining(stream, new KernelConfig(g.Channels, group), args, View(b.X), View(b.Gamma), View(b.Beta), View(b.Y),
+            _batchNormTraining(_stream, new KernelConfig(g.Channels, _group), args, View(b.X), View(b.Gamma), View(b.Beta), View(b.Y),
                 View(b.RunningMean), View(b.RunningVar), View(b.SavedMean), View(b.SavedInvStd));
         }
         else
         {
-            batchNormInference(stream, g.Length, args, View(b.X), View(b.Gamma), View(b.Beta), View(b.Y), View(b.RunningMean), View(b.RunningVar));
+            _batchNormInference(_stream, g.Length, args, View(b.X), View(b.Gamma), View(b.Beta), View(b.Y), View(b.RunningMean), View(b.RunningVar));
         }
     }
 
     protected override void BatchNormBackwardCore(NormalizationGeometry g, in BatchNormBackwardBuffers b)
     {
         var args = new NormArgs { N = g.Batch, C = g.Channels, S = g.Spatial };
-        batchNormBackward(stream, new KernelConfig(g.Channels, group), args, View(b.X), View(b.Gamma), View(b.DY), View(b.SavedMean),
+        _batchNormBackward(_stream, new KernelConfig(g.Channels, _group), args, View(b.X), View(b.Gamma), View(b.DY), View(b.SavedMean),
             View(b.SavedInvStd), View(b.DX), View(b.DGamma), View(b.DBeta));
     }
 
     protected override void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
     {
-        if (x.Length > 0) dropout(stream, x.Length, View(x), View(y), View(mask), ratio, 1f / (1f - ratio), seed, counter);
+        if (x.Length > 0) _dropout(_stream, x.Length, View(x), View(y), View(mask), ratio, 1f / (1f - ratio), seed, counter);
     }
 
     void IHalfPrecisionRounding.RoundToHalfCore(BufferView<float> x)
     {
-        if (x.Length > 0) roundToHalf(stream, x.Length, View(x));
+        if (x.Length > 0) _roundToHalf(_stream, x.Length, View(x));
     }
 }

@@ -28,15 +28,15 @@ public enum IlgpuGemm
 /// </summary>
 public sealed partial class IlgpuBackend : Backend
 {
-    private readonly Context context;
-    private readonly Accelerator accelerator;
-    private readonly AcceleratorStream stream;
-    private readonly MemoryBuffer1D<float, Stride1D.Dense> placeholder;
-    private readonly CuBlas? blas;
-    private readonly IlgpuGemm gemmMode;
-    private readonly int tile;
-    private readonly int group;
-    private bool disposed;
+    private readonly Context _context;
+    private readonly Accelerator _accelerator;
+    private readonly AcceleratorStream _stream;
+    private readonly MemoryBuffer1D<float, Stride1D.Dense> _placeholder;
+    private readonly CuBlas? _blas;
+    private readonly IlgpuGemm _gemmMode;
+    private readonly int _tile;
+    private readonly int _group;
+    private bool _disposed;
 
     /// <summary>Opens the first device of a kind: "cuda", "opencl" or "ilgpu-cpu".</summary>
     /// <exception cref="DeepGpuException">No such device, or it could not be opened.</exception>
@@ -60,32 +60,32 @@ public sealed partial class IlgpuBackend : Backend
     {
         NativeLibraries.Register();
         Name = name;
-        (context, var device) = OpenDevice(name, gpuShapedCpu, assertions);
+        (_context, var device) = OpenDevice(name, gpuShapedCpu, assertions);
         try
         {
-            accelerator = device.CreateAccelerator(context);
-            stream = accelerator.CreateStream();
-            placeholder = accelerator.Allocate1D<float>(1);
+            _accelerator = device.CreateAccelerator(_context);
+            _stream = _accelerator.CreateStream();
+            _placeholder = _accelerator.Allocate1D<float>(1);
             // Small tiles and groups on ILGPU's CPU simulator (16 threads per group there), and on any device
             // that cannot run 256-thread groups.
-            var isCpu = (accelerator.AcceleratorType == AcceleratorType.CPU && !gpuShapedCpu) || accelerator.MaxNumThreadsPerGroup < 256;
-            tile = isCpu ? default(Tile4).Size : default(Tile16).Size;
-            group = isCpu ? default(Group16).Size : default(Group256).Size;
+            var isCpu = (_accelerator.AcceleratorType == AcceleratorType.CPU && !gpuShapedCpu) || _accelerator.MaxNumThreadsPerGroup < 256;
+            _tile = isCpu ? default(Tile4).Size : default(Tile16).Size;
+            _group = isCpu ? default(Group16).Size : default(Group256).Size;
             if (isCpu) LoadKernels<Tile4, Group16>();
             else LoadKernels<Tile16, Group256>();
 
             // DEEPGPU_GEMM=cublas is a CUDA-only switch; other devices ignore it.
-            if (gemm == IlgpuGemm.Auto && accelerator is CudaAccelerator &&
+            if (gemm == IlgpuGemm.Auto && _accelerator is CudaAccelerator &&
                 string.Equals(Environment.GetEnvironmentVariable("DEEPGPU_GEMM"), "cublas", StringComparison.OrdinalIgnoreCase))
             {
                 gemm = IlgpuGemm.CuBlas;
             }
             if (gemm == IlgpuGemm.CuBlas)
             {
-                if (accelerator is not CudaAccelerator cuda) throw new DeepGpuException($"cuBLAS GEMM needs a CUDA device; this backend runs on {name}.");
+                if (_accelerator is not CudaAccelerator cuda) throw new DeepGpuException($"cuBLAS GEMM needs a CUDA device; this backend runs on {name}.");
                 try
                 {
-                    blas = new CuBlas(cuda) { Stream = (CudaStream)stream };
+                    _blas = new CuBlas(cuda) { Stream = (CudaStream)_stream };
                 }
                 catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
                 {
@@ -93,10 +93,10 @@ public sealed partial class IlgpuBackend : Backend
                         $"cuBLAS could not be loaded (set DEEPGPU_CUBLAS to the path of libcublas.so, tried libcublas.so.13): {e.Message}", e);
                 }
             }
-            gemmMode = gemm;
-            DeviceName = accelerator.AcceleratorType == AcceleratorType.CPU
-                ? $"ILGPU CPU accelerator, a simulator ({accelerator.MaxNumThreadsPerGroup} threads per group)"
-                : accelerator.Name;
+            _gemmMode = gemm;
+            DeviceName = _accelerator.AcceleratorType == AcceleratorType.CPU
+                ? $"ILGPU CPU accelerator, a simulator ({_accelerator.MaxNumThreadsPerGroup} threads per group)"
+                : _accelerator.Name;
         }
         catch (Exception e)
         {
@@ -111,7 +111,7 @@ public sealed partial class IlgpuBackend : Backend
     public override string DeviceName { get; }
 
     /// <summary>The ILGPU accelerator, for diagnostics and benchmarks.</summary>
-    public Accelerator Accelerator => accelerator;
+    public Accelerator Accelerator => _accelerator;
 
     private static (Context, Device) OpenDevice(string name, bool gpuShapedCpu, bool assertions)
     {
@@ -172,7 +172,7 @@ public sealed partial class IlgpuBackend : Backend
     }
 
     /// <summary>A state view that may be empty: empty views become a never-read placeholder.</summary>
-    private ArrayView<float> StateView(BufferView<float> view) => view.Buffer is null || view.Length == 0 ? placeholder.View : View(view);
+    private ArrayView<float> StateView(BufferView<float> view) => view.Buffer is null || view.Length == 0 ? _placeholder.View : View(view);
 
     private static int Blocks(int count, int size) => (count + size - 1) / size;
 
@@ -183,13 +183,13 @@ public sealed partial class IlgpuBackend : Backend
         MemoryBuffer1D<T, Stride1D.Dense> memory;
         try
         {
-            memory = accelerator.Allocate1D<T>(Math.Max(1, length));
+            memory = _accelerator.Allocate1D<T>(Math.Max(1, length));
         }
         catch (Exception e) when (DeviceErrors.IsOutOfMemory(e))
         {
             throw new DeviceOutOfMemoryException(DeviceName, (long)length * System.Runtime.CompilerServices.Unsafe.SizeOf<T>(), FreeMemory(), inner: e);
         }
-        memory.MemSetToZero(stream);
+        memory.MemSetToZero(_stream);
         return new IlgpuBuffer<T>(this, memory, length);
     }
 
@@ -198,7 +198,7 @@ public sealed partial class IlgpuBackend : Backend
     {
         try
         {
-            return accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : null;
+            return _accelerator is CudaAccelerator cuda ? cuda.GetFreeMemory() : null;
         }
         catch (Exception e) when (e is AcceleratorException)
         {
@@ -209,27 +209,27 @@ public sealed partial class IlgpuBackend : Backend
     protected override void UploadCore<T>(ReadOnlySpan<T> source, BufferView<T> destination)
     {
         if (source.Length == 0) return;
-        View(destination).CopyFromCPU(stream, source);
+        View(destination).CopyFromCPU(_stream, source);
         // The copy may read the host span after returning (OpenCL); the span is only valid during this call.
-        stream.Synchronize();
+        _stream.Synchronize();
     }
 
     protected override void DownloadCore<T>(BufferView<T> source, Span<T> destination)
     {
-        stream.Synchronize();
+        _stream.Synchronize();
         if (source.Length == 0) return;
-        View(source).CopyToCPU(stream, destination);
-        stream.Synchronize();
+        View(source).CopyToCPU(_stream, destination);
+        _stream.Synchronize();
     }
 
-    protected override void SynchronizeCore() => stream.Synchronize();
+    protected override void SynchronizeCore() => _stream.Synchronize();
 
     public override bool CountsLaunches => true;
 
     public override void Dispose()
     {
-        if (disposed) return;
-        disposed = true;
+        if (_disposed) return;
+        _disposed = true;
         DisposeDevice();
     }
 
@@ -237,16 +237,16 @@ public sealed partial class IlgpuBackend : Backend
     {
         try
         {
-            stream?.Synchronize();
+            _stream?.Synchronize();
         }
         catch (Exception)
         {
             // A failed device cannot be drained; release what we hold anyway.
         }
-        blas?.Dispose();
-        placeholder?.Dispose();
-        stream?.Dispose();
-        accelerator?.Dispose();
-        context?.Dispose();
+        _blas?.Dispose();
+        _placeholder?.Dispose();
+        _stream?.Dispose();
+        _accelerator?.Dispose();
+        _context?.Dispose();
     }
 }

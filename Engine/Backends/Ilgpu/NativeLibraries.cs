@@ -14,9 +14,9 @@ namespace DeepGpu.Backends.Ilgpu;
 internal static class NativeLibraries
 {
     // A resolver can be set once per assembly and process, so registration runs once.
-    private static readonly Lazy<bool> Registration = new(RegisterResolvers);
+    private static readonly Lazy<bool> _registration = new(RegisterResolvers);
 
-    public static void Register() => _ = Registration.Value;
+    public static void Register() => _ = _registration.Value;
 
     private static bool RegisterResolvers()
     {
