@@ -1,6 +1,6 @@
 using System.Reflection;
-using System.Reflection.Emit;
 using DeepGpu.Models;
+using DeepGpu.Tests.TestSupport;
 using Xunit;
 
 namespace DeepGpu.Tests.Architecture;
@@ -133,7 +133,7 @@ public sealed class LayeringTests
                 var body = m.GetMethodBody();
                 if (body is null) continue;
                 foreach (var local in body.LocalVariables) yield return (local.LocalType, "local");
-                foreach (var t in IlReferences(m, body)) yield return (t, "IL");
+                foreach (var t in IlReferences(m)) yield return (t, "IL");
             }
         }
         foreach (var (t, via) in Named())
@@ -153,52 +153,19 @@ public sealed class LayeringTests
 
     private static Type Outermost(Type t) => t.DeclaringType is null || t.IsGenericParameter ? t : Outermost(t.DeclaringType);
 
-    private static readonly Dictionary<short, OpCode> _opCodesByValue = typeof(OpCodes).GetFields(BindingFlags.Public | BindingFlags.Static)
-        .Select(f => (OpCode)f.GetValue(null)!).ToDictionary(o => o.Value);
-
     /// <summary>The types behind every token in a method's IL (calls, field accesses, new objects, casts, ldtoken).</summary>
-    private static IEnumerable<Type> IlReferences(MethodBase method, MethodBody body)
+    private static IEnumerable<Type> IlReferences(MethodBase method)
     {
-        var il = body.GetILAsByteArray() ?? [];
-        var module = method.Module;
-        var typeArgs = method.DeclaringType is { IsGenericType: true } d ? d.GetGenericArguments() : null;
-        var methodArgs = method.IsGenericMethod ? method.GetGenericArguments() : null;
-        var found = new List<Type>();
-        for (var i = 0; i < il.Length;)
+        foreach (var member in IlReader.Members(method))
         {
-            var value = il[i] == 0xFE ? (short)(0xFE00 | il[i + 1]) : il[i];
-            var op = _opCodesByValue[value];
-            i += op.Size;
-            switch (op.OperandType)
+            if (member is Type t) yield return t;
+            else if (member.DeclaringType is not null) yield return member.DeclaringType;
+            if (member is MethodInfo { IsGenericMethod: true } g)
             {
-                case OperandType.InlineMethod or OperandType.InlineField or OperandType.InlineType or OperandType.InlineTok:
-                    var member = module.ResolveMember(BitConverter.ToInt32(il, i), typeArgs, methodArgs);
-                    if (member is Type t) found.Add(t);
-                    else if (member?.DeclaringType is not null) found.Add(member.DeclaringType);
-                    if (member is MethodInfo { IsGenericMethod: true } g) found.AddRange(g.GetGenericArguments());
-                    if (member is FieldInfo fi) found.Add(fi.FieldType);
-                    i += 4;
-                    break;
-                case OperandType.InlineSwitch:
-                    i += 4 + 4 * BitConverter.ToInt32(il, i);
-                    break;
-                case OperandType.InlineI8 or OperandType.InlineR:
-                    i += 8;
-                    break;
-                case OperandType.ShortInlineBrTarget or OperandType.ShortInlineI or OperandType.ShortInlineVar:
-                    i += 1;
-                    break;
-                case OperandType.InlineVar:
-                    i += 2;
-                    break;
-                case OperandType.InlineNone:
-                    break;
-                default:
-                    i += 4;
-                    break;
+                foreach (var a in g.GetGenericArguments()) yield return a;
             }
+            if (member is FieldInfo fi) yield return fi.FieldType;
         }
-        return found;
     }
 
     private static string RepositoryRoot()

@@ -1,7 +1,9 @@
 using System.Diagnostics;
+using System.Reflection;
 using System.Runtime.Intrinsics.X86;
 using System.Text.Json;
 using DeepGpu.Backends.Cpu;
+using DeepGpu.Tests.TestSupport;
 using Xunit;
 
 namespace DeepGpu.Tests.Cpu;
@@ -41,6 +43,39 @@ public sealed class CpuTierTests
             Assert.Equal(tier == CpuTier.Vector128 ? (Sse.IsSupported ? 4 : 1) : 8, CpuBackend.MaxPoolingStep(tier));
         }
     }
+
+    [Fact]
+    public void NoCpuCodeTakesTheWidestVectorsWhateverTheTier()
+    {
+        // TensorPrimitives and Vector<T> take the widest vectors the hardware has, and an instruction set's IsSupported
+        // says nothing of the tier chosen: a backend made for a narrower tier must never reach them. The exceptions:
+        // the exact half-precision conversions (any width gives the same bits), CPUID (X86Base), methods given a tier, and
+        // SSE3's 128-bit horizontal add in the direct convolution's dot kernels, which only the vector tiers run.
+        var calls = CpuCode().SelectMany(m => IlReader.Members(m).Select(member => (Method: m, Member: member))).ToList();
+        var widest = calls.Where(c => TakesTheWidest(c.Member) && !Allowed(c.Method, c.Member))
+            .Select(c => $"{c.Method.DeclaringType!.Name}.{c.Method.Name} uses {c.Member.DeclaringType!.Name}.{c.Member.Name}").Distinct().ToList();
+        Assert.True(widest.Count == 0, "ignores the chosen tier:\n" + string.Join("\n", widest));
+        // The check sees the calls it allows, so it reads the code it should.
+        Assert.Contains(calls, c => c.Member.Name == "ConvertToHalf" && Allowed(c.Method, c.Member));
+        Assert.Contains(calls, c => c.Member.Name == "get_IsSupported" && c.Method.Name == nameof(CpuBackend.MaxPoolingStep));
+    }
+
+    private static IEnumerable<MethodBase> CpuCode()
+    {
+        const BindingFlags all = BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly;
+        return typeof(CpuBackend).Assembly.GetTypes().Where(t => t.Namespace == typeof(CpuBackend).Namespace)
+            .SelectMany(t => t.GetMethods(all).Cast<MethodBase>().Concat(t.GetConstructors(all)));
+    }
+
+    private static bool TakesTheWidest(MemberInfo member) => member.DeclaringType is { } type &&
+        (type.Name == "TensorPrimitives" || type.Namespace == "System.Numerics" && type.Name is "Vector" or "Vector`1" ||
+         member.Name == "get_IsSupported" && type.Namespace?.StartsWith("System.Runtime.Intrinsics.", StringComparison.Ordinal) == true);
+
+    private static bool Allowed(MethodBase method, MemberInfo member) =>
+        member.Name is "ConvertToHalf" or "ConvertToSingle" ||
+        member.DeclaringType!.Name == "X86Base" ||
+        member.DeclaringType.Name == "Sse3" && method.DeclaringType == typeof(CpuBackend).Assembly.GetType("DeepGpu.Backends.Cpu.DirectConvolutionDotKernels") ||
+        method.GetParameters().Any(p => p.ParameterType == typeof(CpuTier));
 
     /// <summary>The runtime switch that hides an instruction set, and the widest tier the backend may take without it.</summary>
     public static TheoryData<string, CpuTier> Switches => new()

@@ -5,8 +5,6 @@
 // each group its own partial dw and db, summed in group order at the end: which worker ran which group
 // never changes the result, so a seed gives the same training run every time. A batch that makes a single
 // group runs multi-threaded GEMMs instead.
-using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace DeepGpu.Backends.Cpu;
@@ -83,11 +81,11 @@ public sealed partial class CpuBackend
         }
         var groups = Groups(g);
         Pool.For(groups, new ConvolutionJob(this, g, groups, true, b.X, b.W, b.DY, default, b.DX, b.DW, b.DB, b.Workspace));
-        SumPartials(g, b.Workspace, PartialsStart(g), groups, b.DW, b.DB);
+        SumPartials(Tier, g, b.Workspace, PartialsStart(g), groups, b.DW, b.DB);
     }
 
     /// <summary>dw and db as the sums of the groups' partials (each F·K then F floats from <paramref name="start"/>), always in group order.</summary>
-    private static void SumPartials(ConvolutionGeometry g, BufferView<float> workspace, long start, int groups, BufferView<float> dw, BufferView<float> db)
+    private static void SumPartials(CpuTier tier, ConvolutionGeometry g, BufferView<float> workspace, long start, int groups, BufferView<float> dw, BufferView<float> db)
     {
         var ws = workspace.Span();
         var part = PartialLength(g);
@@ -97,8 +95,8 @@ public sealed partial class CpuBackend
         ws.Slice((int)start + g.WeightLength, g.Filters).CopyTo(dbs);
         for (var i = 1; i < groups; i++)
         {
-            TensorPrimitives.Add(dws, ws.Slice((int)(start + i * part), g.WeightLength), dws);
-            TensorPrimitives.Add(dbs, ws.Slice((int)(start + i * part) + g.WeightLength, g.Filters), dbs);
+            TierLoop.Add(tier, dws, ws.Slice((int)(start + i * part), g.WeightLength), dws);
+            TierLoop.Add(tier, dbs, ws.Slice((int)(start + i * part) + g.WeightLength, g.Filters), dbs);
         }
     }
 
@@ -139,7 +137,7 @@ public sealed partial class CpuBackend
                 {
                     var count = Math.Min(group, last - n0);
                     var cols = count * spatial;
-                    for (var i = 0; i < count; i++) Im2Col(_g, px + (long)(n0 + i) * image, col + i * spatial, cols);
+                    for (var i = 0; i < count; i++) Im2Col(_tier, _g, px + (long)(n0 + i) * image, col + i * spatial, cols);
                     if (!_backward)
                     {
                         // [F, G·S] = w · col, then each image's rows move to y with the bias added.
@@ -150,7 +148,7 @@ public sealed partial class CpuBackend
                             for (var f = 0; f < _g.Filters; f++)
                             {
                                 var row = new ReadOnlySpan<float>(target + (long)f * cols + i * spatial, spatial);
-                                TensorPrimitives.Add(row, pb[f], new Span<float>(py + (long)(n0 + i) * plane + (long)f * spatial, spatial));
+                                TierLoop.MultiplyAdd(_tier, row, 1f, pb[f], new Span<float>(py + (long)(n0 + i) * plane + (long)f * spatial, spatial));
                             }
                         }
                         continue;
@@ -171,11 +169,11 @@ public sealed partial class CpuBackend
                     }
                     // The group's dw = dy · colᵀ and db = row sums of dy (a group is one pass of this loop).
                     Sgemm.Run(_tier, false, true, _g.Filters, k, cols, 1f, dyg, cols, col, cols, 0f, dwPart, k, parallel);
-                    for (var f = 0; f < _g.Filters; f++) dbPart[f] = TensorPrimitives.Sum(new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
+                    for (var f = 0; f < _g.Filters; f++) dbPart[f] = TierLoop.Sum(_tier, new ReadOnlySpan<float>(dyg + (long)f * cols, cols));
                     if (pdx == null) continue;
                     // dcol = wᵀ · dy, then scattered back onto each image.
                     Sgemm.Run(_tier, true, false, k, cols, _g.Filters, 1f, pw, k, dyg, cols, 0f, col, cols, parallel);
-                    for (var i = 0; i < count; i++) Col2Im(_g, col + i * spatial, cols, pdx + (long)(n0 + i) * image);
+                    for (var i = 0; i < count; i++) Col2Im(_tier, _g, col + i * spatial, cols, pdx + (long)(n0 + i) * image);
                 }
             }
         }
@@ -191,7 +189,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>col[(c·KH + kh)·KW + kw, oh·OutW + ow] = x[c, oh·S − P + kh, ow·S − P + kw], zero outside; rows ld apart.</summary>
-    internal static unsafe void Im2Col(ConvolutionGeometry g, float* x, float* col, int ld)
+    internal static unsafe void Im2Col(CpuTier tier, ConvolutionGeometry g, float* x, float* col, int ld)
     {
         int oh = g.OutH, ow = g.OutW, s = g.Stride;
         for (var c = 0; c < g.Channels; c++)
@@ -213,7 +211,7 @@ public sealed partial class CpuBackend
                         }
                         for (var q = 0; q < lo; q++) dst[q] = 0f;
                         var src = xc + (long)ih * g.Width - g.Pad + kw;
-                        if (s == 1) CopyRow(src + lo, dst + lo, hi - lo);
+                        if (s == 1) CopyRow(tier, src + lo, dst + lo, hi - lo);
                         else for (var q = lo; q < hi; q++) dst[q] = src[q * s];
                         for (var q = hi; q < ow; q++) dst[q] = 0f;
                     }
@@ -224,7 +222,7 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>The adjoint of <see cref="Im2Col"/>: x is overwritten with the sum of every column entry that reads it.</summary>
-    internal static unsafe void Col2Im(ConvolutionGeometry g, float* col, int ld, float* x)
+    internal static unsafe void Col2Im(CpuTier tier, ConvolutionGeometry g, float* col, int ld, float* x)
     {
         int oh = g.OutH, ow = g.OutW, s = g.Stride;
         new Span<float>(x, g.Channels * g.Height * g.Width).Clear();
@@ -242,7 +240,7 @@ public sealed partial class CpuBackend
                         if ((uint)ih >= (uint)g.Height || hi <= lo) continue;
                         var src = col + (long)r * ow;
                         var dst = xc + (long)ih * g.Width - g.Pad + kw;
-                        if (s == 1) AddRow(src + lo, dst + lo, hi - lo);
+                        if (s == 1) AddRow(tier, src + lo, dst + lo, hi - lo);
                         else for (var q = lo; q < hi; q++) dst[q * s] += src[q];
                     }
                     col += ld;
@@ -251,21 +249,13 @@ public sealed partial class CpuBackend
         }
     }
 
-    // Rows here are short (an image row, 8 to 28 floats) and there are millions per step: inline vector loops
-    // instead of a call into Memmove or TensorPrimitives for each.
+    // Rows here are short (an image row, 8 to 28 floats) and there are millions per step: inlined tier loops
+    // instead of a call into Memmove for each.
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void CopyRow(float* src, float* dst, int n)
-    {
-        var i = 0;
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Load(src + i), dst + i);
-        for (; i < n; i++) dst[i] = src[i];
-    }
+    private static unsafe void CopyRow(CpuTier tier, float* src, float* dst, int n) =>
+        TierLoop.Copy(tier, new ReadOnlySpan<float>(src, n), new Span<float>(dst, n));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddRow(float* src, float* dst, int n)
-    {
-        var i = 0;
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Load(dst + i) + Vector.Load(src + i), dst + i);
-        for (; i < n; i++) dst[i] += src[i];
-    }
+    private static unsafe void AddRow(CpuTier tier, float* src, float* dst, int n) =>
+        TierLoop.Add(tier, new ReadOnlySpan<float>(dst, n), new ReadOnlySpan<float>(src, n), new Span<float>(dst, n));
 }

@@ -11,8 +11,6 @@
 // by its borders, also holds dy at x's virtual columns with zeros in between, so dw reduces dy·x over j in
 // vector lanes (DirectConvolutionDotKernels.Dot). Each group has its own partial dw and db, summed in group order, so
 // results do not depend on which worker ran what.
-using System.Numerics;
-using System.Numerics.Tensors;
 using System.Runtime.CompilerServices;
 
 namespace DeepGpu.Backends.Cpu;
@@ -40,12 +38,14 @@ public sealed partial class CpuBackend
         public readonly int Columns, ColumnsQ;
         /// <summary>The tier's kernels: MR×NR output tiles, and dw in blocks of DotRows filters by 3 patch entries.</summary>
         public readonly int MR, NR, DotRows;
+        public readonly CpuTier Tier;
         /// <summary>Filters and channels rounded up to MR (the rows the tile kernel computes), filters to DotRows too.</summary>
         public readonly int FilterRows, ChannelRows, DyPlanes, Patch3, FlippedPatch;
         public readonly long XLength, DyLength, OutLength, Slot, PackedW, PackedFlipped, Offsets, FlippedOffsets, SlotsStart, PartialsStart;
 
         public DirectLayout(ConvolutionGeometry g, CpuTier tier, int workers)
         {
+            Tier = tier;
             (MR, NR, DotRows) = tier switch
             {
                 CpuTier.Vector512 => (8, 32, 8),
@@ -112,7 +112,7 @@ public sealed partial class CpuBackend
         PrepareDirect(g, layout, w, workspace, backward: true, withDx: dx.Length != 0);
         var groups = layout.Groups(g);
         Pool.For(groups, new DirectJob(g, layout, true, reluOutput.Length != 0, x, w, dy, reluOutput, dx, dw, db, workspace));
-        SumPartials(g, workspace, layout.PartialsStart, groups, dw, db);
+        SumPartials(Tier, g, workspace, layout.PartialsStart, groups, dw, db);
     }
 
     /// <summary>
@@ -252,8 +252,8 @@ public sealed partial class CpuBackend
                         for (var t = 0; t < left; t++) cell[t] = 0f;
                         var at = (((long)i * channels + c) * height + r) * width;
                         if (i >= count) new Span<float>(cell + left, width).Clear();
-                        else if (mask == null) CopyRow(src + at, cell + left, width);
-                        else MaskRow(src + at, mask + at, cell + left, width);
+                        else if (mask == null) CopyRow(layout.Tier, src + at, cell + left, width);
+                        else TierLoop.WherePositive(layout.Tier, new ReadOnlySpan<float>(mask + at, width), new ReadOnlySpan<float>(src + at, width), new Span<float>(cell + left, width));
                     }
                 }
             }
@@ -278,8 +278,10 @@ public sealed partial class CpuBackend
                 var add = bias == null ? 0f : bias[f];
                 for (var r = 0; r < height; r++)
                 {
-                    if (relu) AddConstantReluRow(from + (long)r * layout.Width, add, to + (long)r * width, width);
-                    else AddConstantRow(from + (long)r * layout.Width, add, to + (long)r * width, width);
+                    var row = new ReadOnlySpan<float>(from + (long)r * layout.Width, width);
+                    var target = new Span<float>(to + (long)r * width, width);
+                    if (relu) TierLoop.AddRelu(layout.Tier, row, add, target);
+                    else TierLoop.MultiplyAdd(layout.Tier, row, 1f, add, target);
                 }
             }
         }
@@ -333,36 +335,6 @@ public sealed partial class CpuBackend
             }
         }
         var dbPart = dwPart + g.WeightLength;
-        for (var f = 0; f < g.Filters; f++) dbPart[f] = TensorPrimitives.Sum(new ReadOnlySpan<float>(dy + (long)f * ld, length));
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddConstantReluRow(float* src, float add, float* dst, int n)
-    {
-        var i = 0;
-        var v = new Vector<float>(add);
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Max(Vector.Load(src + i) + v, Vector<float>.Zero), dst + i);
-        for (; i < n; i++) dst[i] = MathF.Max(src[i] + add, 0f);
-    }
-
-    /// <summary>dst = src where mask &gt; 0, else 0: the ReLU's backward.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void MaskRow(float* src, float* mask, float* dst, int n)
-    {
-        var i = 0;
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count)
-        {
-            Vector.Store(Vector.ConditionalSelect(Vector.GreaterThan(Vector.Load(mask + i), Vector<float>.Zero), Vector.Load(src + i), Vector<float>.Zero), dst + i);
-        }
-        for (; i < n; i++) dst[i] = mask[i] > 0f ? src[i] : 0f;
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void AddConstantRow(float* src, float add, float* dst, int n)
-    {
-        var i = 0;
-        var v = new Vector<float>(add);
-        for (; i <= n - Vector<float>.Count; i += Vector<float>.Count) Vector.Store(Vector.Load(src + i) + v, dst + i);
-        for (; i < n; i++) dst[i] = src[i] + add;
+        for (var f = 0; f < g.Filters; f++) dbPart[f] = TierLoop.Sum(layout.Tier, new ReadOnlySpan<float>(dy + (long)f * ld, length));
     }
 }

@@ -11,18 +11,18 @@ public sealed partial class CpuBackend
     protected override void BatchNormForwardCore(NormalizationGeometry g, BatchNormSettings settings, in BatchNormForwardBuffers b)
     {
         var chunks = Math.Min(Pool.Chunks(g.Length, 1 << 14), g.Channels);
-        Pool.For(chunks, new NormJob(g, chunks, false, settings.Training, settings.Momentum, settings.Epsilon, b.X, b.Gamma, b.Beta, b.Y,
+        Pool.For(chunks, new NormJob(g, Tier, chunks, false, settings.Training, settings.Momentum, settings.Epsilon, b.X, b.Gamma, b.Beta, b.Y,
             b.RunningMean, b.RunningVar, b.SavedMean, b.SavedInvStd, default, default, default));
     }
 
     protected override void BatchNormBackwardCore(NormalizationGeometry g, in BatchNormBackwardBuffers b)
     {
         var chunks = Math.Min(Pool.Chunks(g.Length, 1 << 14), g.Channels);
-        Pool.For(chunks, new NormJob(g, chunks, true, true, 0f, 0f, b.X, b.Gamma, default, b.DY, default, default, b.SavedMean, b.SavedInvStd,
+        Pool.For(chunks, new NormJob(g, Tier, chunks, true, true, 0f, 0f, b.X, b.Gamma, default, b.DY, default, default, b.SavedMean, b.SavedInvStd,
             b.DX, b.DGamma, b.DBeta));
     }
 
-    private readonly struct NormJob(NormalizationGeometry g, int chunks, bool backward, bool training, float momentum, float epsilon,
+    private readonly struct NormJob(NormalizationGeometry g, CpuTier tier, int chunks, bool backward, bool training, float momentum, float epsilon,
         BufferView<float> x, BufferView<float> gamma, BufferView<float> beta, BufferView<float> yOrDy,
         BufferView<float> runningMean, BufferView<float> runningVar, BufferView<float> savedMean, BufferView<float> savedInvStd,
         BufferView<float> dx, BufferView<float> dgamma, BufferView<float> dbeta) : WorkerPool.IWork
@@ -49,7 +49,7 @@ public sealed partial class CpuBackend
             if (training)
             {
                 var sum = 0.0;
-                for (var n = 0; n < g.Batch; n++) sum += TensorPrimitives.Sum<float>(xs.Slice(n * Stride + c * g.Spatial, g.Spatial));
+                for (var n = 0; n < g.Batch; n++) sum += TierLoop.Sum(tier, xs.Slice(n * Stride + c * g.Spatial, g.Spatial));
                 var mu = sum / count;
                 var sq = 0.0;
                 for (var n = 0; n < g.Batch; n++)
@@ -83,8 +83,7 @@ public sealed partial class CpuBackend
             {
                 var offset = n * Stride + c * g.Spatial;
                 var yRun = ys.Slice(offset, g.Spatial);
-                TensorPrimitives.Multiply(xs.Slice(offset, g.Spatial), scale, yRun);
-                TensorPrimitives.Add(yRun, shift, yRun);
+                TierLoop.MultiplyAdd(tier, xs.Slice(offset, g.Spatial), scale, shift, yRun);
             }
         }
 
@@ -100,8 +99,8 @@ public sealed partial class CpuBackend
             {
                 var offset = n * Stride + c * g.Spatial;
                 var dyRun = dys.Slice(offset, g.Spatial);
-                sumDy += TensorPrimitives.Sum<float>(dyRun);
-                sumDyX += TensorPrimitives.Dot(dyRun, xs.Slice(offset, g.Spatial));
+                sumDy += TierLoop.Sum(tier, dyRun);
+                sumDyX += TierLoop.Dot(tier, dyRun, xs.Slice(offset, g.Spatial));
             }
             var count = (double)g.Batch * g.Spatial;
             var dBeta = sumDy;
@@ -117,9 +116,8 @@ public sealed partial class CpuBackend
             {
                 var offset = n * Stride + c * g.Spatial;
                 var dxRun = dxs.Slice(offset, g.Spatial);
-                TensorPrimitives.Multiply(dys.Slice(offset, g.Spatial), k1, dxRun);
-                TensorPrimitives.Add(dxRun, k3, dxRun);
-                TensorPrimitives.MultiplyAdd(xs.Slice(offset, g.Spatial), k2, dxRun, dxRun);
+                TierLoop.MultiplyAdd(tier, dys.Slice(offset, g.Spatial), k1, k3, dxRun);
+                TierLoop.MultiplyAdd(tier, xs.Slice(offset, g.Spatial), k2, dxRun, dxRun);
             }
         }
     }
@@ -151,7 +149,8 @@ public sealed partial class CpuBackend
 
     void IHalfPrecisionRounding.RoundToHalfCore(BufferView<float> x)
     {
-        // Through a small stack buffer of halves, so both conversions run vectorised.
+        // Through a small stack buffer of halves, so both conversions run vectorised. The conversions are exact
+        // whatever the vector width, so these two calls may take the machine's widest vectors on any tier.
         var xs = x.Span();
         Span<Half> halves = stackalloc Half[1024];
         for (var i = 0; i < xs.Length; i += halves.Length)

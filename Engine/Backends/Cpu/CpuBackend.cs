@@ -1,7 +1,3 @@
-using System.Numerics;
-using System.Numerics.Tensors;
-using System.Runtime.InteropServices;
-
 namespace DeepGpu.Backends.Cpu;
 
 /// <summary>
@@ -40,13 +36,13 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
     protected override void CopyCore(BufferView<float> source, BufferView<float> destination) => source.Span().CopyTo(destination.Span());
 
     protected override void AddScaledCore(BufferView<float> x, float alpha, BufferView<float> y) =>
-        TensorPrimitives.MultiplyAdd(x.Span(), alpha, y.Span(), y.Span());
+        TierLoop.MultiplyAdd(Tier, x.Span(), alpha, y.Span(), y.Span());
 
     protected override void SumOfSquaresCore(BufferView<float> x, float scale, BufferView<float> accumulator) =>
-        accumulator.Span()[0] += scale * TensorPrimitives.SumOfSquares<float>(x.Span());
+        accumulator.Span()[0] += scale * TierLoop.SumOfSquares(Tier, x.Span());
 
     protected override void MultiplyCore(BufferView<float> x, BufferView<float> mask, BufferView<float> y) =>
-        TensorPrimitives.Multiply(x.Span(), mask.Span(), y.Span());
+        TierLoop.Multiply(Tier, x.Span(), mask.Span(), y.Span());
 
     protected override void AddBiasCore(BufferView<float> x, BufferView<float> bias, int rows, int cols)
     {
@@ -55,7 +51,7 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
         for (var r = 0; r < rows; r++)
         {
             var row = xs.Slice(r * cols, cols);
-            TensorPrimitives.Add(row, b, row);
+            TierLoop.Add(Tier, row, b, row);
         }
     }
 
@@ -64,23 +60,23 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
         var d = dy.Span();
         var g = db.Span();
         g.Clear();
-        for (var r = 0; r < rows; r++) TensorPrimitives.Add(g, d.Slice(r * cols, cols), g);
+        for (var r = 0; r < rows; r++) TierLoop.Add(Tier, g, d.Slice(r * cols, cols), g);
     }
 
     protected override void ActivationForwardCore(Activation kind, BufferView<float> x, BufferView<float> y)
     {
         var chunks = Pool.Chunks(x.Length, 1 << 16);
-        Pool.For(chunks, new ActivationJob(kind, false, x, default, y, chunks));
+        Pool.For(chunks, new ActivationJob(kind, Tier, false, x, default, y, chunks));
     }
 
     protected override void ActivationBackwardCore(Activation kind, BufferView<float> y, BufferView<float> dy, BufferView<float> dx)
     {
         var chunks = Pool.Chunks(y.Length, 1 << 16);
-        Pool.For(chunks, new ActivationJob(kind, true, y, dy, dx, chunks));
+        Pool.For(chunks, new ActivationJob(kind, Tier, true, y, dy, dx, chunks));
     }
 
     // Element-wise activations over a chunk of the buffer each; memory-bound, so large tensors use every core.
-    private readonly struct ActivationJob(Activation kind, bool backward, BufferView<float> input, BufferView<float> dy,
+    private readonly struct ActivationJob(Activation kind, CpuTier tier, bool backward, BufferView<float> input, BufferView<float> dy,
         BufferView<float> output, int chunks) : WorkerPool.IWork
     {
         public void Run(int index, int worker)
@@ -92,46 +88,19 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
             {
                 switch (kind)
                 {
-                    case Activation.Relu: TensorPrimitives.Max(x, 0f, o); break;
-                    case Activation.Sigmoid: TensorPrimitives.Sigmoid(x, o); break;
-                    default: TensorPrimitives.Tanh(x, o); break;
+                    case Activation.Relu: TierLoop.AddRelu(tier, x, 0f, o); break;
+                    case Activation.Sigmoid: TierLoop.Sigmoid(tier, x, o); break;
+                    default: TierLoop.Tanh(tier, x, o); break;
                 }
                 return;
             }
             // Backward, with x = y (the forward output): dx = dy·f'(y).
             var d = dy.Span()[first..last];
-            var i = 0;
-            var w = Vector<float>.Count;
-            ref var yr = ref MemoryMarshal.GetReference(x);
-            ref var dr = ref MemoryMarshal.GetReference(d);
-            ref var outr = ref MemoryMarshal.GetReference(o);
             switch (kind)
             {
-                case Activation.Relu:
-                    for (; i <= x.Length - w; i += w)
-                    {
-                        var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
-                        Vector.ConditionalSelect(Vector.GreaterThan(yv, Vector<float>.Zero), Vector.LoadUnsafe(ref dr, (nuint)i), Vector<float>.Zero)
-                            .StoreUnsafe(ref outr, (nuint)i);
-                    }
-                    for (; i < x.Length; i++) o[i] = x[i] > 0f ? d[i] : 0f;
-                    break;
-                case Activation.Sigmoid:
-                    for (; i <= x.Length - w; i += w)
-                    {
-                        var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
-                        (Vector.LoadUnsafe(ref dr, (nuint)i) * yv * (Vector<float>.One - yv)).StoreUnsafe(ref outr, (nuint)i);
-                    }
-                    for (; i < x.Length; i++) o[i] = d[i] * x[i] * (1f - x[i]);
-                    break;
-                default:
-                    for (; i <= x.Length - w; i += w)
-                    {
-                        var yv = Vector.LoadUnsafe(ref yr, (nuint)i);
-                        (Vector.LoadUnsafe(ref dr, (nuint)i) * (Vector<float>.One - yv * yv)).StoreUnsafe(ref outr, (nuint)i);
-                    }
-                    for (; i < x.Length; i++) o[i] = d[i] * (1f - x[i] * x[i]);
-                    break;
+                case Activation.Relu: TierLoop.WherePositive(tier, x, d, o); break;
+                case Activation.Sigmoid: TierLoop.SigmoidBackward(tier, x, d, o); break;
+                default: TierLoop.TanhBackward(tier, x, d, o); break;
             }
         }
     }
@@ -143,7 +112,7 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
         for (var r = 0; r < rows; r++) SoftmaxRow(xs.Slice(r * cols, cols), ys.Slice(r * cols, cols));
     }
 
-    private static void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
+    private void SoftmaxRow(ReadOnlySpan<float> x, Span<float> y)
     {
         if (x.Length < 32)
         {
@@ -156,10 +125,10 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
             for (var i = 0; i < x.Length; i++) y[i] *= inv;
             return;
         }
-        var max = TensorPrimitives.Max(x);
-        TensorPrimitives.Subtract(x, max, y);
-        TensorPrimitives.Exp(y, y);
-        TensorPrimitives.Divide(y, TensorPrimitives.Sum<float>(y), y);
+        var max = x[0];
+        foreach (var v in x) max = MathF.Max(max, v);
+        TierLoop.ExpShifted(Tier, x, max, y);
+        TierLoop.MultiplyAdd(Tier, y, 1f / TierLoop.Sum(Tier, y), 0f, y);
     }
 
     protected override void SoftmaxCrossEntropyCore(BufferView<float> logits, BufferView<int> labels, BufferView<float> probabilities,
@@ -185,7 +154,7 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
         var ls = labels.Span();
         var d = dlogits.Span();
         var inv = 1f / rows;
-        TensorPrimitives.Multiply(ps.Slice(0, rows * cols), inv, d.Slice(0, rows * cols));
+        TierLoop.MultiplyAdd(Tier, ps.Slice(0, rows * cols), inv, 0f, d.Slice(0, rows * cols));
         for (var r = 0; r < rows; r++) d[r * cols + ls[r]] -= inv;
     }
 
@@ -205,8 +174,7 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
     protected override void SumSquaredErrorBackwardCore(BufferView<float> y, BufferView<float> t, BufferView<float> dy, int rows, int cols)
     {
         var n = rows * cols;
-        TensorPrimitives.Subtract(y.Span()[..n], t.Span()[..n], dy.Span()[..n]);
-        TensorPrimitives.Multiply(dy.Span()[..n], 1f / rows, dy.Span()[..n]);
+        TierLoop.SubtractMultiply(Tier, y.Span()[..n], t.Span()[..n], 1f / rows, dy.Span()[..n]);
     }
 
     protected override void OneHotCore(BufferView<int> labels, BufferView<float> t, int rows, int cols)
@@ -224,9 +192,20 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
         var correct = 0;
         for (var r = 0; r < rows; r++)
         {
-            if (TensorPrimitives.IndexOfMax(s.Slice(r * cols, cols)) == ls[r]) correct++;
+            if (IndexOfMax(s.Slice(r * cols, cols)) == ls[r]) correct++;
         }
         counter.Span()[0] += correct;
+    }
+
+    /// <summary>The first index of the largest score (a NaN counts as the largest); rows are class scores, a few dozen at most.</summary>
+    private static int IndexOfMax(ReadOnlySpan<float> row)
+    {
+        var best = 0;
+        for (var i = 1; i < row.Length && !float.IsNaN(row[best]); i++)
+        {
+            if (row[i] > row[best] || float.IsNaN(row[i])) best = i;
+        }
+        return best;
     }
 
     protected override void GatherBatchCore(in GatherBatchArgs args)

@@ -60,7 +60,7 @@ internal static unsafe partial class Sgemm
         if (m <= 0 || n <= 0) return;
         if (k <= 0 || alpha == 0f)
         {
-            Scale(m, n, beta, c, ldc);
+            Scale(tier, m, n, beta, c, ldc);
             return;
         }
         var pool = WorkerPool.Shared;
@@ -83,13 +83,13 @@ internal static unsafe partial class Sgemm
         pool.Run(chunks, j);
     }
 
-    private static void Scale(int m, int n, float beta, float* c, int ldc)
+    private static void Scale(CpuTier tier, int m, int n, float beta, float* c, int ldc)
     {
         for (var i = 0; i < m; i++)
         {
             var row = new Span<float>(c + (long)i * ldc, n);
             if (beta == 0f) row.Clear();
-            else if (beta != 1f) System.Numerics.Tensors.TensorPrimitives.Multiply(row, beta, row);
+            else if (beta != 1f) TierLoop.MultiplyAdd(tier, row, beta, 0f, row);
         }
     }
 
