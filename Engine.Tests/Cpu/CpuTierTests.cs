@@ -33,16 +33,18 @@ public sealed class CpuTierTests
         Assert.Contains(tier.ToString(), e.Message);
     }
 
-    [Fact]
-    public void MaxPoolingRowsAreNoWiderThanTheTier()
-    {
-        // 2x2 windows per SIMD step: 8 with 256-bit vectors, 4 with 128-bit SSE ones, none on the scalar tier.
-        Assert.Equal(1, CpuBackend.MaxPoolingStep(CpuTier.Scalar));
-        foreach (var tier in Enum.GetValues<CpuTier>().Where(t => t != CpuTier.Scalar && CpuTiers.IsSupported(t)))
-        {
-            Assert.Equal(tier == CpuTier.Vector128 ? (Sse.IsSupported ? 4 : 1) : 8, CpuBackend.MaxPoolingStep(tier));
-        }
-    }
+    // 2x2 max windows per SIMD step: 8 with 256-bit vectors, 4 with 128-bit SSE ones, none on the scalar tier.
+    [TierFact(CpuTier.Scalar)]
+    public void ScalarMaxPoolingTakesNoVectors() => Assert.Equal(1, CpuBackend.MaxPoolingStep(CpuTier.Scalar));
+
+    [TierFact(CpuTier.Vector128)]
+    public void Vector128MaxPoolingTakesFourWindows() => Assert.Equal(Sse.IsSupported ? 4 : 1, CpuBackend.MaxPoolingStep(CpuTier.Vector128));
+
+    [TierFact(CpuTier.Vector256)]
+    public void Vector256MaxPoolingTakesEightWindows() => Assert.Equal(8, CpuBackend.MaxPoolingStep(CpuTier.Vector256));
+
+    [TierFact(CpuTier.Vector512)]
+    public void Vector512MaxPoolingTakesEightWindows() => Assert.Equal(8, CpuBackend.MaxPoolingStep(CpuTier.Vector512));
 
     [Fact]
     public void NoCpuCodeTakesTheWidestVectorsWhateverTheTier()
