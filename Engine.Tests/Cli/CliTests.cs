@@ -35,11 +35,14 @@ public sealed class CliTests
         Assert.Equal(1, epoch.RootElement.GetProperty("epoch").GetInt32());
         using var final = JsonDocument.Parse(lines[1]);
         var root = final.RootElement;
-        Assert.True(root.GetProperty("testAccuracy").GetDouble() > 0.5);
-        Assert.True(root.GetProperty("trainLoss").GetDouble() > 0);
+        var accuracy = root.GetProperty("testAccuracy").GetDouble();
+        Assert.True(accuracy > 0.5, $"test accuracy {accuracy:P2}");
+        var loss = root.GetProperty("trainLoss").GetDouble();
+        Assert.True(loss > 0, $"train loss {loss}");
         Assert.Equal(1, root.GetProperty("epochs").GetInt32());
         Assert.Equal("cpu", root.GetProperty("backend").GetString());
-        Assert.True(root.GetProperty("seconds").GetDouble() > 0);
+        var seconds = root.GetProperty("seconds").GetDouble();
+        Assert.True(seconds > 0, $"seconds {seconds}");
         Assert.True(root.GetProperty("testIsHeldOut").GetBoolean());
         Assert.Contains("holding out", r.Err);
     }
@@ -184,7 +187,7 @@ public sealed class CliTests
         Assert.True(r.Code == 0, r.Err);
         var lines = r.Out.Trim().Split('\n').Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal([256, 512, 1024], lines.Where(l => l.GetProperty("kind").GetString() == "gemm").Select(l => l.GetProperty("n").GetInt32()));
-        Assert.All(lines.Where(l => l.GetProperty("kind").GetString() == "gemm"), l => Assert.True(l.GetProperty("gflops").GetDouble() > 0));
+        Assert.All(lines.Where(l => l.GetProperty("kind").GetString() == "gemm"), l => Assert.True(l.GetProperty("gflops").GetDouble() > 0, $"gemm line {l}"));
         var train = lines.Where(l => l.GetProperty("kind").GetString() == "train").ToList();
         Assert.Equal(["two-layer", "mlp", "simple-convnet", "deep-convnet"], train.Select(l => l.GetProperty("model").GetString()));
         Assert.All(train, l => Assert.Equal(100, l.GetProperty("batch").GetInt32()));
@@ -193,10 +196,10 @@ public sealed class CliTests
         Assert.All(train, l => Assert.Equal(JsonValueKind.Null, l.GetProperty("launchesPerStep").ValueKind));
         var infer = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "infer");
         Assert.Equal(1000, infer.GetProperty("batch").GetInt32());
-        Assert.True(infer.GetProperty("imagesPerSecond").GetDouble() > 0);
+        Assert.True(infer.GetProperty("imagesPerSecond").GetDouble() > 0, $"infer line {infer}");
         var latency = Assert.Single(lines, l => l.GetProperty("kind").GetString() == "latency");
         Assert.Equal(1, latency.GetProperty("batch").GetInt32());
-        Assert.True(latency.GetProperty("msPerBatch").GetDouble() > 0);
+        Assert.True(latency.GetProperty("msPerBatch").GetDouble() > 0, $"latency line {latency}");
         var peaks = lines.Where(l => l.GetProperty("kind").GetString() == "peak").ToList();
         if (CpuTiers.Best != CpuTier.Scalar) Assert.Contains(peaks, p => p.GetProperty("tier").GetString() == CpuTiers.Best.ToString() && p.GetProperty("cores").GetInt32() == 1);
         Assert.All(peaks, p => Assert.True(p.GetProperty("gflops").GetDouble() > 0, p.ToString()));
@@ -284,7 +287,8 @@ public sealed class CliTrainingFileTests : IDisposable
             """);
         var r = CliTests.Run("train", "--model", path, "--backend", "cpu", "--epochs", "1", "--json", "--out", Path.Combine(_dir, "net.safetensors"));
         Assert.True(r.Code == 0, r.Err);
-        Assert.True(Final(r.Out).GetProperty("testAccuracy").GetDouble() > 0.8);
+        var accuracy = Final(r.Out).GetProperty("testAccuracy").GetDouble();
+        Assert.True(accuracy > 0.8, $"test accuracy {accuracy:P2}");
         using var backend = new DeepGpu.Backends.Cpu.CpuBackend();
         using var model = DeepGpu.Models.Model.Load(Path.Combine(_dir, "net.safetensors"), backend);
         Assert.Equal(5, model.Spec.Layers.Count);

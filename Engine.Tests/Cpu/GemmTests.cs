@@ -134,7 +134,7 @@ public class GemmTests
             backend.Gemm(ta, tb, m, n, k, alpha, av, bv, beta, cv);
             c = Download(backend, cb);
         }
-        Assert.True(float.IsNaN(c[0]) || c[0] == 0f);
+        Assert.True(float.IsNaN(c[0]) || c[0] == 0f, $"c[0] = {c[0]}");
         Assert.Equal(0f, c[m * n + 1]);
         for (var i = 0; i < m; i++)
         {

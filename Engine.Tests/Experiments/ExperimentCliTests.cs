@@ -85,7 +85,8 @@ public sealed class ExperimentCliTests
         Assert.Equal(150, root.GetProperty("trainImages").GetInt32());
         var best = root.GetProperty("best").EnumerateArray().ToList();
         Assert.Equal(2, best.Count);
-        Assert.True(best[0].GetProperty("validationAccuracy").GetDouble() >= best[1].GetProperty("validationAccuracy").GetDouble());
+        double first = best[0].GetProperty("validationAccuracy").GetDouble(), second = best[1].GetProperty("validationAccuracy").GetDouble();
+        Assert.True(first >= second, $"best validation accuracies out of order: {first:P2} then {second:P2}");
         Assert.All(best, b =>
         {
             Assert.InRange(Math.Log10(b.GetProperty("learningRate").GetDouble()), -3, -1);

@@ -69,7 +69,8 @@ public sealed class HyperparameterSearchTests
         var trials = HyperparameterSearch.Run(data, backend, options);
         Assert.Equal(4, trials.Count);
         Assert.Equal([0, 1, 2, 3], trials.Select(t => t.Index).Order());
-        for (var i = 1; i < trials.Count; i++) Assert.True(trials[i - 1].ValidationAccuracy >= trials[i].ValidationAccuracy);
+        for (var i = 1; i < trials.Count; i++) Assert.True(trials[i - 1].ValidationAccuracy >= trials[i].ValidationAccuracy,
+                $"trial {i - 1} at {trials[i - 1].ValidationAccuracy:P2} before trial {i} at {trials[i].ValidationAccuracy:P2}");
         Assert.All(trials, t =>
         {
             Assert.InRange(Math.Log10(t.LearningRate), -3, -1);

@@ -44,7 +44,7 @@ internal static class DigitCheck
 
         var (cx, cy) = CentreOfMass(image);
         var library = DigitImage.CentreOfMass(image);
-        Assert.True(Math.Abs(library.X - cx) < 1e-3 && Math.Abs(library.Y - cy) < 1e-3, "DigitImage.CentreOfMass disagrees");
+        Assert.True(Math.Abs(library.X - cx) < 1e-3 && Math.Abs(library.Y - cy) < 1e-3, $"DigitImage.CentreOfMass says ({library.X}, {library.Y}), the check ({cx}, {cy})");
         Assert.True(Math.Abs(cx - 14f) <= 1f && Math.Abs(cy - 14f) <= 1f, $"centre of mass is ({cx:F2}, {cy:F2}), not (14, 14)");
 
         if (drawn is var (dw, dh))

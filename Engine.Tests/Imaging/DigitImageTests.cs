@@ -201,7 +201,8 @@ public sealed class DigitImageTests
         var reference = Prepare(canvas, Canvas.Black, Canvas.White);
         var result = Prepare(canvas, new Rgba32(20, 20, 200, 255), Canvas.Clear, format);
         AssertDigit(result, canvas);
-        Assert.True(DigitCheck.Cosine(reference.Pixels, result.Pixels) > 0.97);
+        var cosine = DigitCheck.Cosine(reference.Pixels, result.Pixels);
+        Assert.True(cosine > 0.97, $"cosine {cosine:F3}");
     }
 
     [Fact]

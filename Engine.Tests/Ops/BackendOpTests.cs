@@ -798,6 +798,7 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         }
         var nan = Up(new[] { float.NaN });
         Backend.RoundToHalf(nan);
-        Assert.True(float.IsNaN(Down<float>(nan)[0]));
+        var rounded = Down<float>(nan)[0];
+        Assert.True(float.IsNaN(rounded), $"NaN rounded to {rounded}");
     }
 }

@@ -73,7 +73,8 @@ public sealed partial class ReportCliTests : IClassFixture<ReportCliTests.Traine
         var root = doc.RootElement;
         var accuracy = root.GetProperty("accuracy").GetDouble();
         Assert.InRange(accuracy, 0.6, 1.0);
-        Assert.True(root.GetProperty("loss").GetDouble() > 0);
+        var loss = root.GetProperty("loss").GetDouble();
+        Assert.True(loss > 0, $"loss {loss}");
         var perClass = root.GetProperty("perClass").EnumerateArray().ToList();
         Assert.Equal(10, perClass.Count);
         Assert.Equal("0", perClass[0].GetProperty("label").GetString());

@@ -62,7 +62,7 @@ public sealed class SvgChartTests
 
         // On a log axis equal steps in the exponent are equal distances.
         var ys = d.Split(['M', 'L'], StringSplitOptions.RemoveEmptyEntries).Select(p => double.Parse(p.Split(',')[1], System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        Assert.True(ys[0] < ys[1] && ys[1] < ys[2]);
+        Assert.True(ys[0] < ys[1] && ys[1] < ys[2], $"y = {string.Join(", ", ys)}");
     }
 
     [Fact]

@@ -62,7 +62,8 @@ public sealed class ServeApiTests(ServeFixture serve)
         Assert.Equal([1, 28, 28], model.GetProperty("input").EnumerateArray().Select(e => e.GetInt32()));
         Assert.Equal(Enumerable.Range(0, 10).Select(i => i.ToString()), model.GetProperty("labels").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("probabilities", model.GetProperty("outputs").GetString());
-        Assert.True(model.GetProperty("parameters").GetInt32() > 1000);
+        var parameters = model.GetProperty("parameters").GetInt32();
+        Assert.True(parameters > 1000, $"{parameters} parameters");
     }
 
     [Theory]

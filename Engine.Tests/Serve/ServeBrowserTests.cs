@@ -81,7 +81,8 @@ public sealed class ServeBrowserTests(ServeFixture serve) : IDisposable
         Stroke(driver, canvas, Line(0.5, 0.18, 0.5, 0.82));
         Assert.Equal("1", ShownAnswer(driver));
         Assert.Equal(3, driver.FindElements(By.CssSelector("#top li")).Count);
-        Assert.True(SeenInk(driver) > 255 * 20, "the 28x28 image the network saw is shown");
+        var ink = SeenInk(driver);
+        Assert.True(ink > 255 * 20, $"the 28x28 image the network saw is shown (ink {ink})");
 
         driver.FindElement(By.Id("clear")).Click();
         Assert.Equal("?", ShownAnswer(driver, "empty"));
