@@ -68,6 +68,20 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
     protected void Close(double expected, double actual, double relative = 1e-5, double absolute = 1e-6, string what = "") =>
         Close([(float)expected], [(float)actual], relative, absolute, what);
 
+    // ---- the cases deepgpu check runs -------------------------------------------------------------------
+
+    public static TheoryData<string> CheckCases => new(OpCases.All.Select(c => c.Name));
+
+    /// <summary>Each case of <see cref="OpCases"/> (what <c>deepgpu check</c> runs) against its reference.</summary>
+    [OpTheory]
+    [MemberData(nameof(CheckCases))]
+    public void CheckCaseMatchesReference(string name)
+    {
+        var op = OpCases.All.Single(c => c.Name == name);
+        var outputs = op.RunOn(Backend);
+        for (var i = 0; i < outputs.Length; i++) Close(outputs[i].Expected, outputs[i].Actual, op.Relative, op.Absolute, $"{name}, output {i}");
+    }
+
     // ---- memory and element-wise ------------------------------------------------------------------------
 
     [OpFact]

@@ -1,0 +1,261 @@
+using DeepGpu.Backends;
+
+namespace DeepGpu.Diagnostics;
+
+/// <summary>
+/// One op on one shape, checked against <see cref="ScalarReference"/>. <see cref="OpCases.All"/> is the list both
+/// <c>deepgpu check</c> (<see cref="SelfCheck"/>) and the op test suite run, so a case added there is checked by both.
+/// </summary>
+/// <param name="Run">Runs the op on the run's backend and returns each output with its reference.</param>
+/// <param name="Absolute">Tolerance: |actual − expected| ≤ Absolute + Relative·|expected|.</param>
+public sealed record OpCase(string Group, string Op, string Shape, Func<OpCaseRun, (float[] Actual, float[] Expected)[]> Run,
+    double Absolute = 1e-5, double Relative = 1e-4)
+{
+    /// <summary>Op and shape: unique in <see cref="OpCases.All"/>.</summary>
+    public string Name => $"{Op} {Shape}";
+
+    /// <summary>Runs the case on <paramref name="backend"/> with inputs seeded by its name (the same inputs every time).</summary>
+    public (float[] Actual, float[] Expected)[] RunOn(Backend backend) => Run(new OpCaseRun(backend, Name));
+}
+
+/// <summary>What a case's op runs with: the backend, seeded inputs, upload and download.</summary>
+public sealed class OpCaseRun
+{
+    private readonly Random _rng;
+
+    internal OpCaseRun(Backend backend, string name)
+    {
+        Backend = backend;
+        // A stable seed per case (string.GetHashCode differs between processes).
+        var seed = 12345;
+        foreach (var ch in name) seed = unchecked(seed * 31 + ch);
+        _rng = new Random(seed);
+    }
+
+    public Backend Backend { get; }
+
+    public float[] Rand(int n, float lo = -1f, float hi = 1f) => TestArrays.Uniform(_rng, n, lo, hi);
+
+    public int[] Labels(int n, int classes) => Enumerable.Range(0, n).Select(_ => _rng.Next(classes)).ToArray();
+
+    public DeviceBuffer<T> Up<T>(T[] data) where T : unmanaged
+    {
+        var b = Backend.Allocate<T>(data.Length);
+        Backend.Upload<T>(data, b);
+        return b;
+    }
+
+    public T[] Down<T>(DeviceBuffer<T> b) where T : unmanaged
+    {
+        var v = new T[b.Length];
+        Backend.Download<T>(b, v);
+        return v;
+    }
+}
+
+/// <summary>Every op on shapes that are not tile multiples (and size 1), each against its scalar reference.</summary>
+public static class OpCases
+{
+    public static IReadOnlyList<OpCase> All { get; } = Build().ToList();
+
+    private static IEnumerable<OpCase> Build()
+    {
+        // GEMM: every transpose case, odd shapes, alpha/beta, NaN in C ignored when beta = 0.
+        foreach (var (m, n, k) in new[] { (1, 1, 1), (7, 5, 3), (33, 17, 65), (70, 66, 129) })
+        {
+            foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
+            {
+                foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 2f) })
+                {
+                    yield return new OpCase("dense", "gemm", $"{(ta ? "T" : "N")}{(tb ? "T" : "N")} {m}x{n}x{k} a{alpha} b{beta}", c =>
+                    {
+                        var a = c.Rand(m * k); var b = c.Rand(k * n);
+                        var c0 = beta == 0 ? Enumerable.Repeat(float.NaN, m * n).ToArray() : c.Rand(m * n);
+                        using var da = c.Up(a); using var db = c.Up(b); using var dc = c.Up(c0);
+                        c.Backend.Gemm(ta, tb, m, n, k, alpha, da, db, beta, dc);
+                        return [(c.Down(dc), ScalarReference.Gemm(ta, tb, m, n, k, alpha, a, b, beta, beta == 0 ? new float[m * n] : c0))];
+                    }, 1e-4, 1e-4);
+                }
+            }
+        }
+        foreach (var (rows, cols) in new[] { (1, 1), (37, 13) })
+        {
+            yield return new OpCase("dense", "add-bias", $"{rows}x{cols}", c =>
+            {
+                var x = c.Rand(rows * cols); var b = c.Rand(cols);
+                using var dx = c.Up(x); using var dbias = c.Up(b);
+                c.Backend.AddBias(dx, dbias, rows, cols);
+                return [(c.Down(dx), ScalarReference.AddBias(x, b, rows, cols))];
+            });
+            yield return new OpCase("dense", "bias-gradient", $"{rows}x{cols}", c =>
+            {
+                var dy = c.Rand(rows * cols);
+                using var ddy = c.Up(dy); using var db = c.Backend.Allocate<float>(cols);
+                c.Backend.BiasGradient(ddy, db, rows, cols);
+                return [(c.Down(db), ScalarReference.BiasGradient(dy, rows, cols))];
+            });
+        }
+        foreach (var kind in Enum.GetValues<Activation>())
+        {
+            yield return new OpCase("dense", $"{kind.ToString().ToLowerInvariant()} forward+backward", "1001", c =>
+            {
+                var x = c.Rand(1001, -4f, 4f); var dy = c.Rand(1001);
+                using var dx = c.Up(x); using var y = c.Backend.Allocate<float>(1001); using var ddy = c.Up(dy); using var dxo = c.Backend.Allocate<float>(1001);
+                c.Backend.ActivationForward(kind, dx, y);
+                var yv = c.Down(y);
+                c.Backend.ActivationBackward(kind, y, ddy, dxo);
+                return [(yv, ScalarReference.ActivationForward(kind, x)), (c.Down(dxo), ScalarReference.ActivationBackward(kind, yv, dy))];
+            }, 1e-5, 1e-3);
+        }
+        foreach (var (rows, cols) in new[] { (1, 10), (37, 10), (5, 1) })
+        {
+            yield return new OpCase("loss", "softmax-cross-entropy", $"{rows}x{cols}", c =>
+            {
+                var x = c.Rand(rows * cols, -5f, 5f); var labels = c.Labels(rows, cols);
+                using var dx = c.Up(x); using var dl = c.Up(labels); using var p = c.Backend.Allocate<float>(rows * cols);
+                using var loss = c.Backend.Allocate<float>(1); using var grad = c.Backend.Allocate<float>(rows * cols); using var soft = c.Backend.Allocate<float>(rows * cols);
+                using var correct = c.Backend.Allocate<float>(1);
+                c.Backend.SoftmaxCrossEntropy(dx, dl, p, loss, rows, cols);
+                c.Backend.SoftmaxCrossEntropyBackward(p, dl, grad, rows, cols);
+                c.Backend.Softmax(dx, soft, rows, cols);
+                c.Backend.CountCorrect(dx, dl, correct, rows, cols);
+                var (probs, l) = ScalarReference.SoftmaxCrossEntropy(x, labels, rows, cols);
+                return [(c.Down(p), probs), (c.Down(loss), [(float)l]), (c.Down(grad), ScalarReference.SoftmaxCrossEntropyBackward(probs, labels, rows, cols)),
+                    (c.Down(soft), ScalarReference.Softmax(x, rows, cols)), (c.Down(correct), [ScalarReference.CountCorrect(x, labels, rows, cols)])];
+            }, 1e-5, 1e-3);
+            yield return new OpCase("loss", "sum-squared-error", $"{rows}x{cols}", c =>
+            {
+                var y = c.Rand(rows * cols); var labels = c.Labels(rows, cols);
+                using var dy = c.Up(y); using var dl = c.Up(labels); using var t = c.Backend.Allocate<float>(rows * cols);
+                using var loss = c.Backend.Allocate<float>(1); using var grad = c.Backend.Allocate<float>(rows * cols);
+                c.Backend.OneHot(dl, t, rows, cols);
+                c.Backend.SumSquaredError(dy, t, loss, rows, cols);
+                c.Backend.SumSquaredErrorBackward(dy, t, grad, rows, cols);
+                var tv = ScalarReference.OneHot(labels, rows, cols);
+                return [(c.Down(t), tv), (c.Down(loss), [(float)ScalarReference.SumSquaredError(y, tv, rows, cols)]),
+                    (c.Down(grad), ScalarReference.SumSquaredErrorBackward(y, tv, rows, cols))];
+            }, 1e-5, 1e-4);
+        }
+        yield return new OpCase("data", "gather-batch", "7 of 20 x 13", c =>
+        {
+            var images = Enumerable.Range(0, 20 * 13).Select(i => (byte)(i * 7 % 256)).ToArray();
+            var labels = Enumerable.Range(0, 20).Select(i => (byte)(i % 10)).ToArray();
+            var order = Enumerable.Range(0, 20).Reverse().ToArray();
+            using var di = c.Up(images); using var dl = c.Up(labels); using var dor = c.Up(order);
+            using var x = c.Backend.Allocate<float>(7 * 13); using var y = c.Backend.Allocate<int>(7);
+            c.Backend.GatherBatch(new GatherBatchArgs
+            {
+                Images = di, Labels = dl, Order = dor, Start = 3, Count = 7, SampleLength = 13, Scale = 1f / 255f, X = x, Y = y,
+            });
+            var (rx, ry) = ScalarReference.GatherBatch(images, labels, order, 3, 7, 13, 1f / 255f);
+            return [(c.Down(x), rx), (Array.ConvertAll(c.Down(y), v => (float)v), Array.ConvertAll(ry, v => (float)v))];
+        });
+        yield return new OpCase("data", "augment", "3x1x13x11", c =>
+        {
+            var x = c.Rand(3 * 13 * 11, 0f, 1f);
+            var o = new AugmentOptions(2f, 15f, 0.2f);
+            using var dx = c.Up(x); using var y = c.Backend.Allocate<float>(x.Length);
+            c.Backend.Augment(dx, y, 3, 1, 13, 11, o, 99, 5);
+            return [(c.Down(y), ScalarReference.Augment(x, 3, 1, 13, 11, o, 99, 5))];
+        }, 1e-4, 1e-3);
+        foreach (var rule in Enum.GetValues<UpdateRule>())
+        {
+            yield return new OpCase("optimizer", rule.ToString().ToLowerInvariant(), "3 steps x 1027", c =>
+            {
+                const int n = 1027;
+                var p = c.Rand(n); var firstState = new float[n]; var secondState = new float[n];
+                using var dp = c.Up(p); using var dFirst = c.Up(firstState); using var dSecond = c.Up(secondState);
+                var hyper = new UpdateHyper(0.01f, 0.9f, 0.999f, 1e-7f);
+                for (var t = 0; t < 3; t++)
+                {
+                    var g = c.Rand(n);
+                    using var dg = c.Up(g);
+                    c.Backend.ApplyUpdate(rule, hyper, new UpdateBuffers { Parameters = dp, Gradients = dg, FirstState = dFirst, SecondState = dSecond });
+                    ScalarReference.ApplyUpdate(rule, hyper, p, g, firstState, secondState);
+                }
+                return [(c.Down(dp), p)];
+            }, 1e-5, 1e-4);
+        }
+        foreach (var g in new[] { new ConvolutionGeometry(2, 3, 7, 7, 4, 3, 3, 2, 1), new ConvolutionGeometry(1, 1, 28, 28, 5, 5, 5, 1, 0), new ConvolutionGeometry(3, 2, 9, 6, 3, 3, 3, 1, 2) })
+        {
+            yield return new OpCase("convolution", "convolution forward+backward", $"{g.Batch}x{g.Channels}x{g.Height}x{g.Width} f{g.Filters} k{g.KernelH} s{g.Stride} p{g.Pad}", c =>
+            {
+                var x = c.Rand(g.InputLength); var w = c.Rand(g.WeightLength); var b = c.Rand(g.Filters); var dy = c.Rand(g.OutputLength);
+                using var dx = c.Up(x); using var dw = c.Up(w); using var db = c.Up(b); using var y = c.Backend.Allocate<float>(g.OutputLength);
+                using var ws = c.Backend.Allocate<float>((int)c.Backend.ConvolutionWorkspaceLength(g));
+                using var ddy = c.Up(dy); using var gx = c.Backend.Allocate<float>(g.InputLength); using var gw = c.Backend.Allocate<float>(g.WeightLength); using var gb = c.Backend.Allocate<float>(g.Filters);
+                c.Backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = dx, W = dw, B = db, Y = y, Workspace = ws });
+                c.Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers { X = dx, W = dw, DY = ddy, DX = gx, DW = gw, DB = gb, Workspace = ws });
+                var (rx, rw, rb) = ScalarReference.ConvolutionBackward(g, x, w, dy);
+                return [(c.Down(y), ScalarReference.ConvolutionForward(g, x, w, b)), (c.Down(gx), rx), (c.Down(gw), rw), (c.Down(gb), rb)];
+            }, 1e-4, 1e-4);
+        }
+        foreach (var mode in new[] { PoolingMode.Max, PoolingMode.Average })
+        {
+            foreach (var g in new[] { new PoolingGeometry(2, 3, 6, 6, 2, 2, 0), new PoolingGeometry(1, 2, 7, 7, 3, 2, 1) })
+            {
+                yield return new OpCase("convolution", $"{mode.ToString().ToLowerInvariant()}-pooling forward+backward", $"{g.Batch}x{g.Channels}x{g.Height}x{g.Width} k{g.Size} s{g.Stride} p{g.Pad}", c =>
+                {
+                    var x = c.Rand(g.InputLength); var dy = c.Rand(g.OutputLength);
+                    using var dx = c.Up(x); using var y = c.Backend.Allocate<float>(g.OutputLength); using var arg = c.Backend.Allocate<int>(g.OutputLength);
+                    using var ddy = c.Up(dy); using var gx = c.Backend.Allocate<float>(g.InputLength);
+                    c.Backend.PoolingForward(mode, g, dx, y, arg);
+                    c.Backend.PoolingBackward(mode, g, ddy, arg, gx);
+                    var (ry, rarg) = ScalarReference.PoolingForward(mode, g, x);
+                    return [(c.Down(y), ry), (c.Down(gx), ScalarReference.PoolingBackward(mode, g, dy, rarg))];
+                });
+            }
+        }
+        foreach (var g in new[] { new NormalizationGeometry(6, 5, 1), new NormalizationGeometry(3, 2, 9) })
+        {
+            yield return new OpCase("normalisation", "batchnorm train+backward+inference", $"{g.Batch}x{g.Channels}x{g.Spatial}", c =>
+            {
+                var x = c.Rand(g.Length); var gamma = c.Rand(g.Channels, 0.5f, 1.5f); var beta = c.Rand(g.Channels); var dy = c.Rand(g.Length);
+                var rm = c.Rand(g.Channels); var rv = c.Rand(g.Channels, 0.5f, 1.5f);
+                using var dx = c.Up(x); using var dg = c.Up(gamma); using var db = c.Up(beta); using var y = c.Backend.Allocate<float>(g.Length);
+                using var drm = c.Up(rm); using var drv = c.Up(rv); using var mean = c.Backend.Allocate<float>(g.Channels); using var inv = c.Backend.Allocate<float>(g.Channels);
+                using var ddy = c.Up(dy); using var gx = c.Backend.Allocate<float>(g.Length); using var gg = c.Backend.Allocate<float>(g.Channels); using var gb = c.Backend.Allocate<float>(g.Channels);
+                using var yi = c.Backend.Allocate<float>(g.Length);
+                var forward = new BatchNormForwardBuffers
+                {
+                    X = dx, Gamma = dg, Beta = db, Y = y, RunningMean = drm, RunningVar = drv, SavedMean = mean, SavedInvStd = inv,
+                };
+                c.Backend.BatchNormForward(g, new BatchNormSettings { Training = true, Momentum = 0.9f, Epsilon = 1e-6f }, forward);
+                c.Backend.BatchNormBackward(g, new BatchNormBackwardBuffers
+                {
+                    X = dx, Gamma = dg, DY = ddy, SavedMean = mean, SavedInvStd = inv, DX = gx, DGamma = gg, DBeta = gb,
+                });
+                c.Backend.BatchNormForward(g, new BatchNormSettings { Training = false, Momentum = 0.9f, Epsilon = 1e-6f }, forward with { Y = yi });
+                var r = ScalarReference.BatchNormForward(g, true, 0.9f, 1e-6f, x, gamma, beta, rm, rv);
+                var (rx, rg, rb) = ScalarReference.BatchNormBackward(g, x, gamma, dy, r.Mean, r.InvStd);
+                var ri = ScalarReference.BatchNormForward(g, false, 0.9f, 1e-6f, x, gamma, beta, r.RunningMean, r.RunningVar);
+                return [(c.Down(y), r.Y), (c.Down(drm), r.RunningMean), (c.Down(drv), r.RunningVar), (c.Down(gx), rx), (c.Down(gg), rg), (c.Down(gb), rb), (c.Down(yi), ri.Y)];
+            }, 1e-4, 1e-3);
+        }
+        yield return new OpCase("regularisation", "dropout + multiply", "1001 ratio 0.3", c =>
+        {
+            var x = c.Rand(1001);
+            using var dx = c.Up(x); using var y = c.Backend.Allocate<float>(1001); using var mask = c.Backend.Allocate<float>(1001); using var back = c.Backend.Allocate<float>(1001);
+            c.Backend.DropoutForward(dx, y, mask, 0.3f, 17, 4000);
+            c.Backend.Multiply(dx, mask, back);
+            var m = ScalarReference.DropoutMask(1001, 0.3f, 17, 4000);
+            var expected = x.Select((v, i) => v * m[i]).ToArray();
+            return [(c.Down(mask), m), (c.Down(y), expected), (c.Down(back), expected)];
+        });
+        yield return new OpCase("regularisation", "add-scaled + sum-of-squares", "1001", c =>
+        {
+            var x = c.Rand(1001); var y0 = c.Rand(1001);
+            using var dx = c.Up(x); using var dy = c.Up(y0); using var acc = c.Backend.Allocate<float>(1);
+            c.Backend.AddScaled(dx, 0.25f, dy);
+            c.Backend.SumOfSquares(dx, 0.5f, acc);
+            return [(c.Down(dy), x.Select((v, i) => y0[i] + 0.25f * v).ToArray()), (c.Down(acc), [(float)(0.5 * ScalarReference.SumOfSquares(x))])];
+        }, 1e-5, 1e-4);
+        yield return new OpCase("precision", "round-to-half", "1001", c =>
+        {
+            var x = c.Rand(1001, -70000f, 70000f).Concat(c.Rand(100, -1e-3f, 1e-3f)).ToArray();
+            using var dx = c.Up(x);
+            c.Backend.RoundToHalf(dx);
+            return [(c.Down(dx), ScalarReference.RoundToHalf(x))];
+        }, 0, 0);
+    }
+}
