@@ -167,7 +167,7 @@ internal static unsafe partial class Sgemm
             {
                 var kc = Math.Min(kcMax, k - pc);
                 var betaStep = pc == 0 ? beta : 1f;
-                PackB(tb, kc, nc, t.NR, tb ? b + (long)jc * ldb + pc : b + (long)pc * ldb + jc, ldb, bp);
+                PackB(tier, tb, kc, nc, t.NR, tb ? b + (long)jc * ldb + pc : b + (long)pc * ldb + jc, ldb, bp);
                 for (var ic = 0; ic < m; ic += mcMax)
                 {
                     var mc = Math.Min(mcMax, m - ic);
@@ -237,18 +237,7 @@ internal static unsafe partial class Sgemm
             else if (mr == 8 && rows == 8)
             {
                 // Eight rows at a time: eight loads, one 32-byte store per p instead of eight scattered ones.
-                var s0 = a + (long)i0 * lda;
-                var s1 = s0 + lda;
-                var s2 = s1 + lda;
-                var s3 = s2 + lda;
-                var s4 = s3 + lda;
-                var s5 = s4 + lda;
-                var s6 = s5 + lda;
-                var s7 = s6 + lda;
-                for (var p = 0; p < kc; p++)
-                {
-                    Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]).Store(dst + p * 8);
-                }
+                Interleave8(a + (long)i0 * lda, lda, kc, dst, 8);
             }
             else
             {
@@ -268,7 +257,7 @@ internal static unsafe partial class Sgemm
 
     // op(B) block [kc, nc] into NR-wide panels, each stored [kc][NR], columns past nc zero.
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void PackB(bool tb, int kc, int nc, int nr, float* b, int ldb, float* dst)
+    private static void PackB(CpuTier tier, bool tb, int kc, int nc, int nr, float* b, int ldb, float* dst)
     {
         for (var j0 = 0; j0 < nc; j0 += nr)
         {
@@ -290,25 +279,12 @@ internal static unsafe partial class Sgemm
             }
             else
             {
-                // Stored [n, k]: each column of op(B) is a contiguous row of B; eight at a time where they fit.
+                // Stored [n, k]: each column of op(B) is a contiguous row of B; eight at a time where they fit and the
+                // tier has 256-bit vectors.
                 var q0 = 0;
+                if (tier >= CpuTier.Vector256)
                 {
-                    for (; q0 + 8 <= cols; q0 += 8)
-                    {
-                        var s0 = b + (long)(j0 + q0) * ldb;
-                        var s1 = s0 + ldb;
-                        var s2 = s1 + ldb;
-                        var s3 = s2 + ldb;
-                        var s4 = s3 + ldb;
-                        var s5 = s4 + ldb;
-                        var s6 = s5 + ldb;
-                        var s7 = s6 + ldb;
-                        var d = dst + q0;
-                        for (var p = 0; p < kc; p++)
-                        {
-                            Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]).Store(d + p * nr);
-                        }
-                    }
+                    for (; q0 + 8 <= cols; q0 += 8) Interleave8(b + (long)(j0 + q0) * ldb, ldb, kc, dst + q0, nr);
                 }
                 for (var q = q0; q < cols; q++)
                 {
@@ -322,6 +298,15 @@ internal static unsafe partial class Sgemm
             }
             dst += (long)nr * kc;
         }
+    }
+
+    /// <summary>Eight rows <paramref name="stride"/> floats apart, side by side: d[p·step + r] = row r's p-th float, one
+    /// 256-bit store per p. Only for tiers with 256-bit vectors.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Interleave8(float* s0, int stride, int kc, float* d, int step)
+    {
+        float* s1 = s0 + stride, s2 = s1 + stride, s3 = s2 + stride, s4 = s3 + stride, s5 = s4 + stride, s6 = s5 + stride, s7 = s6 + stride;
+        for (var p = 0; p < kc; p++) Vector256.Create(s0[p], s1[p], s2[p], s3[p], s4[p], s5[p], s6[p], s7[p]).Store(d + p * step);
     }
 
     // 4×4 scalar tile: the fallback tier, and the tests' check that the blocking is right without SIMD.
