@@ -78,16 +78,12 @@ public static class PoolingKernels
         var sum = 0f;
         for (var i = 0; i < s.Size; i++)
         {
-            var th = h + s.Pad - i;
-            if (th < 0 || th % s.Stride != 0) continue;
-            var oh = th / s.Stride;
-            if (oh >= s.OH) continue;
+            var oh = WindowAt(h, i, s.Pad, s.Stride, s.OH);
+            if (oh < 0) continue;
             for (var j = 0; j < s.Size; j++)
             {
-                var tw = w + s.Pad - j;
-                if (tw < 0 || tw % s.Stride != 0) continue;
-                var ow = tw / s.Stride;
-                if (ow >= s.OW) continue;
+                var ow = WindowAt(w, j, s.Pad, s.Stride, s.OW);
+                if (ow < 0) continue;
                 var o = (plane * s.OH + oh) * s.OW + ow;
                 if (argmax[o] == k) sum += dy[o];
             }
@@ -104,19 +100,25 @@ public static class PoolingKernels
         var sum = 0f;
         for (var i = 0; i < s.Size; i++)
         {
-            var th = h + s.Pad - i;
-            if (th < 0 || th % s.Stride != 0) continue;
-            var oh = th / s.Stride;
-            if (oh >= s.OH) continue;
+            var oh = WindowAt(h, i, s.Pad, s.Stride, s.OH);
+            if (oh < 0) continue;
             for (var j = 0; j < s.Size; j++)
             {
-                var tw = w + s.Pad - j;
-                if (tw < 0 || tw % s.Stride != 0) continue;
-                var ow = tw / s.Stride;
-                if (ow >= s.OW) continue;
+                var ow = WindowAt(w, j, s.Pad, s.Stride, s.OW);
+                if (ow < 0) continue;
                 sum += dy[(plane * s.OH + oh) * s.OW + ow];
             }
         }
         dx[k] = sum / (s.Size * s.Size);
+    }
+
+    /// <summary>The output row (or column) whose window has input <paramref name="position"/> at offset
+    /// <paramref name="offset"/>, or −1 when there is none.</summary>
+    private static int WindowAt(int position, int offset, int pad, int stride, int outputs)
+    {
+        var t = position + pad - offset;
+        if (t < 0 || t % stride != 0) return -1;
+        var o = t / stride;
+        return o < outputs ? o : -1;
     }
 }

@@ -7,13 +7,7 @@ namespace DeepGpu.Tests.Imaging;
 public sealed class CorruptFileTests
 {
     [Theory]
-    [InlineData("png")]
-    [InlineData("jpg")]
-    [InlineData("bmp")]
-    [InlineData("gif")]
-    [InlineData("tiff")]
-    [InlineData("webp")]
-    [InlineData("webp-lossless")]
+    [MemberData(nameof(Codec.Formats), MemberType = typeof(Codec))]
     public void DamagedFiles_FailCleanly(string format)
     {
         var canvas = new Canvas(64, 48).Seven(16, 8, 48, 40, 4);

@@ -158,13 +158,7 @@ public sealed class DigitImageTests
     }
 
     [Theory]
-    [InlineData("png")]
-    [InlineData("jpg")]
-    [InlineData("bmp")]
-    [InlineData("gif")]
-    [InlineData("tiff")]
-    [InlineData("webp")]
-    [InlineData("webp-lossless")]
+    [MemberData(nameof(Codec.Formats), MemberType = typeof(Codec))]
     public void EveryFormat_RoundTrips(string format)
     {
         var canvas = new Canvas(240, 200).Seven(60, 40, 180, 170, 9);

@@ -7,6 +7,7 @@ using SixLabors.ImageSharp.Formats.Png;
 using SixLabors.ImageSharp.Formats.Tiff;
 using SixLabors.ImageSharp.Formats.Webp;
 using SixLabors.ImageSharp.PixelFormats;
+using Xunit;
 
 namespace DeepGpu.Tests.Imaging;
 
@@ -112,6 +113,9 @@ internal sealed class Canvas
 
 internal static class Codec
 {
+    /// <summary>Every format <see cref="For"/> encodes, for the tests that run on each.</summary>
+    public static TheoryData<string> Formats => new("png", "jpg", "bmp", "gif", "tiff", "webp", "webp-lossless");
+
     public static IImageEncoder For(string format) => format switch
     {
         "png" => new PngEncoder(),
