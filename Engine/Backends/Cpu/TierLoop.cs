@@ -24,13 +24,12 @@ internal static class TierLoop
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Run<TK>(CpuTier tier, int length, ref TK kernel) where TK : struct, IElementwise, allows ref struct
     {
-        var i = tier switch
-        {
-            CpuTier.Vector512 => Body<TK, Vector512<float>, Lanes512>(length, ref kernel),
-            CpuTier.Vector256 => Body<TK, Vector256<float>, Lanes256>(length, ref kernel),
-            CpuTier.Vector128 => Body<TK, Vector128<float>, Lanes128>(length, ref kernel),
-            _ => 0,
-        };
+        // Narrower vectors, never wider than the tier, take what the tier's leave: short rows (an image row of 24
+        // floats on the 512-bit tier) keep most of their elements in vectors.
+        var i = 0;
+        if (tier >= CpuTier.Vector512) i = Body<TK, Vector512<float>, Lanes512>(i, length, ref kernel);
+        if (tier >= CpuTier.Vector256) i = Body<TK, Vector256<float>, Lanes256>(i, length, ref kernel);
+        if (tier >= CpuTier.Vector128) i = Body<TK, Vector128<float>, Lanes128>(i, length, ref kernel);
         for (; i < length; i++) kernel.Step<float, Lanes1>((nuint)i);
     }
 
@@ -49,10 +48,9 @@ internal static class TierLoop
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int Body<TK, TV, TL>(int length, ref TK kernel)
+    private static int Body<TK, TV, TL>(int i, int length, ref TK kernel)
         where TK : struct, IElementwise, allows ref struct where TV : struct where TL : struct, ILanes<TV>
     {
-        var i = 0;
         for (; i <= length - TL.Count; i += TL.Count) kernel.Step<TV, TL>((nuint)i);
         return i;
     }
