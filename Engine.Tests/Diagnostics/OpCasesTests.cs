@@ -1,5 +1,8 @@
+using System.Reflection;
+using DeepGpu.Backends;
 using DeepGpu.Backends.Cpu;
 using DeepGpu.Diagnostics;
+using DeepGpu.Tests.TestSupport;
 using Xunit;
 
 namespace DeepGpu.Tests.Diagnostics;
@@ -22,4 +25,21 @@ public sealed class OpCasesTests
         Assert.Equal(OpCases.All.Select(c => c.Name), ops.Select(r => $"{r.Op} {r.Case}"));
         Assert.All(ops, r => Assert.True(r.Passed, $"{r.Op} {r.Case}: error {r.Error} over {r.Tolerance} {r.Message}"));
     }
+
+    /// <summary>Every public op of <see cref="Backend"/> is called by some case (read from the cases' compiled code).</summary>
+    [Fact]
+    public void EveryBackendOpHasACase()
+    {
+        string[] notOps = [nameof(Backend.Allocate), nameof(Backend.Upload), nameof(Backend.Download), nameof(Backend.Synchronize), nameof(Backend.Dispose),
+            nameof(Backend.ConvolutionWorkspaceLength), nameof(Backend.ToString)];
+        var ops = typeof(Backend).GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.DeclaredOnly)
+            .Where(m => !m.IsSpecialName && !notOps.Contains(m.Name)).Select(m => m.Name).ToHashSet();
+        var called = Types(typeof(OpCases)).SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            .SelectMany(IlReader.Members).OfType<MethodInfo>().Where(m => m.DeclaringType == typeof(Backend)).Select(m => m.Name).ToHashSet();
+        Assert.True(ops.Count > 30, $"only {ops.Count} ops found");
+        var missing = ops.Except(called).Order().ToList();
+        Assert.True(missing.Count == 0, $"ops without a case in OpCases: {string.Join(", ", missing)}");
+    }
+
+    private static IEnumerable<Type> Types(Type type) => [type, .. type.GetNestedTypes(BindingFlags.NonPublic | BindingFlags.Public).SelectMany(Types)];
 }

@@ -75,11 +75,13 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
     /// <summary>Each case of <see cref="OpCases"/> (what <c>deepgpu check</c> runs) against its reference.</summary>
     [OpTheory]
     [MemberData(nameof(CheckCases))]
-    public void CheckCaseMatchesReference(string name)
+    public void CheckCaseMatchesReference(string name) => Check(OpCases.All.Single(c => c.Name == name));
+
+    /// <summary>Runs <paramref name="op"/> on <paramref name="on"/> (this test's backend by default) and compares every output.</summary>
+    protected void Check(OpCase op, Backend? on = null)
     {
-        var op = OpCases.All.Single(c => c.Name == name);
-        var outputs = op.RunOn(Backend);
-        for (var i = 0; i < outputs.Length; i++) Close(outputs[i].Expected, outputs[i].Actual, op.Relative, op.Absolute, $"{name}, output {i}");
+        var outputs = op.RunOn(on ?? Backend);
+        for (var i = 0; i < outputs.Length; i++) Close(outputs[i].Expected, outputs[i].Actual, op.Relative, op.Absolute, $"{op.Name}, output {i}");
     }
 
     // ---- memory and element-wise ------------------------------------------------------------------------
@@ -100,90 +102,7 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         Assert.Equal(new float[] { 2, 9 }, Down(part.Slice(1, 2)));
     }
 
-    [OpTheory]
-    [InlineData(1)]
-    [InlineData(37)]
-    public void FillCopyAddScaledMultiply(int n)
-    {
-        var x = TestArrays.Uniform(n, 2);
-        var m = TestArrays.Uniform(n, 3);
-        var y0 = TestArrays.Uniform(n, 4);
-
-        var filled = Zeros<float>(n + 2);
-        Backend.Fill(filled.Slice(1, n), 2.5f);
-        var expectedFill = new float[n + 2];
-        Array.Fill(expectedFill, 2.5f, 1, n);
-        Assert.Equal(expectedFill, Down<float>(filled));
-
-        var copy = Zeros<float>(n);
-        Backend.Copy(Up(x), copy);
-        Assert.Equal(x, Down<float>(copy));
-
-        var y = Up(y0);
-        Backend.AddScaled(Up(x), -0.75f, y);
-        Close(Array.ConvertAll(Enumerable.Range(0, n).ToArray(), i => (float)(y0[i] + -0.75 * x[i])), Down<float>(y));
-
-        var product = Zeros<float>(n);
-        Backend.Multiply(Up(x), Up(m), product);
-        Close(Array.ConvertAll(Enumerable.Range(0, n).ToArray(), i => x[i] * m[i]), Down<float>(product));
-    }
-
-    [OpTheory]
-    [InlineData(1)]
-    [InlineData(45)]
-    [InlineData(1000)]
-    public void SumOfSquaresAccumulates(int n)
-    {
-        var x = TestArrays.Uniform(n, 5);
-        var acc = Up(new float[] { 1.5f });
-        Backend.SumOfSquares(Up(x), 0.25f, acc);
-        Close(1.5 + 0.25 * Reference.SumOfSquares(x), Down<float>(acc)[0], 1e-4);
-    }
-
     // ---- GEMM ---------------------------------------------------------------------------------------
-
-    public static IEnumerable<object[]> GemmCases()
-    {
-        int[][] sizes = [[1, 1, 1], [7, 5, 3], [33, 17, 65]];
-        foreach (var s in sizes)
-        {
-            foreach (var ta in new[] { false, true })
-            {
-                foreach (var tb in new[] { false, true }) yield return [s[0], s[1], s[2], ta, tb, 1f, 0f];
-            }
-        }
-        yield return [5, 9, 4, false, false, 0.5f, 2f];
-        yield return [9, 6, 13, true, false, -1.25f, 0.5f];
-        yield return [6, 11, 7, false, true, 2f, -1f];
-        yield return [1, 17, 20, true, true, 1f, 1f];
-        yield return [18, 1, 5, false, false, 1f, 0.25f];
-        yield return [4, 3, 0, false, false, 1f, 0.5f];
-    }
-
-    [OpTheory]
-    [MemberData(nameof(GemmCases))]
-    public void GemmMatchesReference(int m, int n, int k, bool transposeA, bool transposeB, float alpha, float beta)
-    {
-        var a = TestArrays.Uniform(m * k, 10 + m);
-        var b = TestArrays.Uniform(k * n, 20 + n);
-        var c0 = TestArrays.Uniform(m * n, 30 + k);
-        var c = Up(c0);
-        Backend.Gemm(transposeA, transposeB, m, n, k, alpha, Up(a), Up(b), beta, c);
-        Close(Reference.Gemm(transposeA, transposeB, m, n, k, alpha, a, b, beta, c0), Down<float>(c), 1e-5, 1e-5);
-    }
-
-    [OpFact]
-    public void GemmWithBetaZeroIgnoresNaNInC()
-    {
-        const int m = 6, n = 5, k = 9;
-        var a = TestArrays.Uniform(m * k, 1);
-        var b = TestArrays.Uniform(k * n, 2);
-        var c0 = new float[m * n];
-        Array.Fill(c0, float.NaN);
-        var c = Up(c0);
-        Backend.Gemm(false, false, m, n, k, 1f, Up(a), Up(b), 0f, c);
-        Close(Reference.Gemm(false, false, m, n, k, 1f, a, b, 0f, new float[m * n]), Down<float>(c), 1e-5, 1e-5);
-    }
 
     [OpFact]
     public void GemmWritesOnlyCsView()
@@ -199,58 +118,6 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         Assert.Equal(7f, result[^1]);
         Assert.Equal(7f, result[^2]);
         Close(Reference.Gemm(false, false, m, n, k, 1f, a, b, 0f, new float[m * n]), result[2..^2], 1e-5, 1e-5);
-    }
-
-    // ---- affine layers (GEMM with bias, activation and bias gradient fused) ------------------------------
-
-    public static IEnumerable<object?[]> AffineCases()
-    {
-        // (rows, inputs, outputs, activation): off the tile multiples, one-element edges, every activation.
-        yield return [1, 1, 1, null];
-        yield return [1, 1, 1, Activation.Relu];
-        yield return [5, 7, 3, Activation.Relu];
-        yield return [9, 13, 6, Activation.Sigmoid];
-        yield return [6, 5, 11, Activation.Tanh];
-        yield return [33, 17, 10, null];
-        yield return [7, 34, 19, Activation.Relu];
-    }
-
-    [OpTheory]
-    [MemberData(nameof(AffineCases))]
-    public void AffineForwardAndBackward(int rows, int inputs, int outputs, Activation? activation)
-    {
-        var g = new AffineGeometry(rows, inputs, outputs);
-        var x = TestArrays.Uniform(rows * inputs, 80, -1f, 1f);
-        var w = TestArrays.Uniform(inputs * outputs, 81, -1f, 1f);
-        var b = TestArrays.Uniform(outputs, 82, -0.5f, 0.5f);
-        var dy = TestArrays.Uniform(rows * outputs, 83);
-        var xb = Up(x);
-        var wb = Up(w);
-        // Stale values in the outputs must not leak into the results.
-        var y = Up(NaNs(rows * outputs));
-        Backend.AffineForward(g, activation, new AffineForwardBuffers { X = xb, W = wb, B = Up(b), Y = y });
-        var z = Reference.AddBias(Reference.Gemm(false, false, rows, outputs, inputs, 1f, x, w, 0f, new float[rows * outputs]), b, rows, outputs);
-        var yRef = activation is { } kind ? Reference.ActivationForward(kind, z) : z;
-        Close(yRef, Down<float>(y), 1e-5, 1e-5, "y");
-
-        var dz = activation is { } k2 ? Reference.ActivationBackward(k2, yRef, dy) : dy;
-        var dwRef = Reference.Gemm(true, false, inputs, outputs, rows, 1f, x, dz, 0f, new float[inputs * outputs]);
-        var dbRef = Reference.BiasGradient(dz, rows, outputs);
-        var dxRef = Reference.Gemm(false, true, rows, inputs, outputs, 1f, dz, w, 0f, new float[rows * inputs]);
-        foreach (var withDx in new[] { true, false })
-        {
-            var dx = Up(NaNs(rows * inputs));
-            var dw = Up(NaNs(inputs * outputs));
-            var db = Up(NaNs(outputs));
-            Backend.AffineBackward(g, activation, new AffineBackwardBuffers
-            {
-                X = xb, W = wb, Y = Up(yRef), DY = Up(dy), DX = withDx ? dx.View : default, DW = dw, DB = db,
-            });
-            Close(dwRef, Down<float>(dw), 1e-5, 1e-5, $"dw (dx {withDx})");
-            Close(dbRef, Down<float>(db), 1e-5, 1e-5, $"db (dx {withDx})");
-            if (withDx) Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
-            else Assert.All(Down<float>(dx), v => Assert.True(float.IsNaN(v), $"dx was written: {v}"));
-        }
     }
 
     // ---- bias and activations ------------------------------------------------------------------------
@@ -336,36 +203,6 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         var d = Zeros<float>(rows * cols);
         Backend.SoftmaxCrossEntropyBackward(Up(pRef), labelBuffer, d, rows, cols);
         Close(Reference.SoftmaxCrossEntropyBackward(pRef, labels, rows, cols), Down<float>(d), 1e-5, 1e-7);
-    }
-
-    [OpTheory]
-    [InlineData(1, 1)]
-    [InlineData(1, 10)]
-    [InlineData(7, 10)]
-    [InlineData(3, 37)]
-    public void SoftmaxLossDoesTheLossLayersWorkInOneOp(int rows, int cols)
-    {
-        var logits = TestArrays.Uniform(rows * cols, 15, -4f, 4f);
-        var labels = Enumerable.Range(0, rows).Select(r => (r * 5 + 1) % cols).ToArray();
-        var (pRef, lossRef) = Reference.SoftmaxCrossEntropy(logits, labels, rows, cols);
-        var correctRef = Reference.CountCorrect(pRef, labels, rows, cols);
-        var dRef = Reference.SoftmaxCrossEntropyBackward(pRef, labels, rows, cols);
-        foreach (var withGradient in new[] { true, false })
-        {
-            var p = Up(NaNs(rows * cols));
-            var loss = Up(new float[] { 0.5f });
-            var correct = Up(new float[] { 2f });
-            var d = Up(NaNs(rows * cols));
-            Backend.SoftmaxLoss(new SoftmaxLossBuffers
-            {
-                Logits = Up(logits), Labels = Up(labels), Probabilities = p, LossSum = loss, CorrectCount = correct, DLogits = withGradient ? d.View : default,
-            }, rows, cols);
-            Close(pRef, Down<float>(p), 1e-5, 1e-7, "p");
-            Close(0.5 + lossRef, Down<float>(loss)[0], 1e-5);
-            Assert.Equal(2f + correctRef, Down<float>(correct)[0]);
-            if (withGradient) Close(dRef, Down<float>(d), 1e-5, 1e-7, "dlogits");
-            else Assert.All(Down<float>(d), v => Assert.True(float.IsNaN(v), $"dlogits was written: {v}"));
-        }
     }
 
     [OpTheory]
@@ -546,102 +383,7 @@ public abstract partial class BackendOpTests(Backend backend) : IDisposable
         if (rule == UpdateRule.Adam) Close(secondState, Down<float>(secondBuffer), 1e-5, 1e-7, "second state");
     }
 
-    // ---- convolution and pooling --------------------------------------------------------------------
-
-    public static IEnumerable<object[]> ConvolutionCases()
-    {
-        // (N, C, H, W, F, KH, KW, stride, pad)
-        yield return [1, 1, 1, 1, 1, 1, 1, 1, 0];
-        yield return [1, 1, 5, 6, 1, 3, 3, 1, 0];
-        yield return [2, 3, 7, 7, 4, 3, 3, 2, 1];
-        yield return [1, 2, 5, 4, 3, 2, 3, 1, 2];
-        yield return [3, 2, 6, 5, 5, 3, 2, 3, 1];
-        yield return [3, 4, 8, 8, 9, 3, 3, 1, 1];
-        yield return [1, 4, 5, 5, 3, 5, 5, 3, 1];
-        // Rectangular kernels, 1x1, channels and filters off the multiples of 8 on the direct path's shapes.
-        yield return [3, 9, 5, 7, 4, 2, 3, 1, 1];
-        yield return [3, 2, 6, 4, 5, 3, 1, 1, 0];
-        yield return [2, 5, 4, 4, 8, 1, 1, 1, 0];
-    }
-
-    protected static float[] NaNs(int length)
-    {
-        var values = new float[length];
-        Array.Fill(values, float.NaN);
-        return values;
-    }
-
-    [OpTheory]
-    [MemberData(nameof(ConvolutionCases))]
-    public void ConvolutionForwardAndBackward(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad)
-    {
-        var g = new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad);
-        var x = TestArrays.Uniform(g.InputLength, 40);
-        var wt = TestArrays.Uniform(g.WeightLength, 41);
-        var b = TestArrays.Uniform(f, 42);
-        var dy = TestArrays.Uniform(g.OutputLength, 43);
-        // Stale values in the outputs and the workspace must not leak into the results.
-        var workspace = Up(NaNs((int)Math.Max(1, Backend.ConvolutionWorkspaceLength(g))));
-        var xb = Up(x);
-        var wb = Up(wt);
-        var y = Up(NaNs(g.OutputLength));
-        Backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = Up(b), Y = y, Workspace = workspace });
-        Close(Reference.ConvolutionForward(g, x, wt, b), Down<float>(y), 1e-5, 1e-5, "y");
-
-        var (dxRef, dwRef, dbRef) = Reference.ConvolutionBackward(g, x, wt, dy);
-        var dx = Up(TestArrays.Uniform(g.InputLength, 44));
-        var dw = Up(TestArrays.Uniform(g.WeightLength, 45));
-        var db = Up(TestArrays.Uniform(f, 46));
-        Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
-        {
-            X = xb, W = wb, DY = Up(dy), DX = dx, DW = dw, DB = db, Workspace = workspace,
-        });
-        Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
-        Close(dwRef, Down<float>(dw), 1e-4, 1e-4, "dw");
-        Close(dbRef, Down<float>(db), 1e-4, 1e-5, "db");
-
-        // Without dx (the first layer): dw and db only.
-        var dw2 = Zeros<float>(g.WeightLength);
-        var db2 = Zeros<float>(f);
-        Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers
-        {
-            X = xb, W = wb, DY = Up(dy), DX = default, DW = dw2, DB = db2, Workspace = workspace,
-        });
-        Close(dwRef, Down<float>(dw2), 1e-4, 1e-4, "dw (no dx)");
-        Close(dbRef, Down<float>(db2), 1e-4, 1e-5, "db (no dx)");
-    }
-
-    [OpTheory]
-    [MemberData(nameof(ConvolutionCases))]
-    public void ConvolutionReluForwardAndBackward(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad)
-    {
-        var g = new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad);
-        var x = TestArrays.Uniform(g.InputLength, 50);
-        var wt = TestArrays.Uniform(g.WeightLength, 51);
-        var b = TestArrays.Uniform(f, 52);
-        var dy = TestArrays.Uniform(g.OutputLength, 53);
-        // Stale values in the outputs and the workspace must not leak into the results.
-        var workspace = Up(NaNs((int)Math.Max(1, Backend.ConvolutionWorkspaceLength(g))));
-        var xb = Up(x);
-        var wb = Up(wt);
-        var y = Up(NaNs(g.OutputLength));
-        Backend.ConvolutionReluForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = Up(b), Y = y, Workspace = workspace });
-        var yRef = Reference.ActivationForward(Activation.Relu, Reference.ConvolutionForward(g, x, wt, b));
-        Close(yRef, Down<float>(y), 1e-5, 1e-5, "y");
-        if (yRef.Length >= 16) Assert.Contains(yRef, v => v == 0f); // the ReLU clips some outputs: the mask is exercised
-
-        var (dxRef, dwRef, dbRef) = Reference.ConvolutionBackward(g, x, wt, Reference.ActivationBackward(Activation.Relu, yRef, dy));
-        var dx = Up(TestArrays.Uniform(g.InputLength, 54));
-        var dw = Up(TestArrays.Uniform(g.WeightLength, 55));
-        var db = Up(TestArrays.Uniform(f, 56));
-        Backend.ConvolutionReluBackward(g, new ConvolutionBackwardBuffers
-        {
-            X = xb, W = wb, DY = Up(dy), DX = dx, DW = dw, DB = db, Workspace = workspace,
-        }, y);
-        Close(dxRef, Down<float>(dx), 1e-5, 1e-5, "dx");
-        Close(dwRef, Down<float>(dw), 1e-4, 1e-4, "dw");
-        Close(dbRef, Down<float>(db), 1e-4, 1e-5, "db");
-    }
+    // ---- pooling --------------------------------------------------------------------------------------
 
     public static IEnumerable<object[]> PoolingCases()
     {

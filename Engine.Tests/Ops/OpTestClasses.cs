@@ -23,25 +23,20 @@ public abstract class CpuTierOpTests(Backend backend) : BackendOpTests(backend)
 
     // ---- the shared tests on the sizes that reach the cpu backend's own paths (too slow for the simulator) ----
 
-    public static IEnumerable<object[]> CpuConvolutionCases()
-    {
-        // The direct path (stride 1, pad below the kernel): a last group of one image, filters off the multiples of
-        // 8 and 16, pad = K - 1 (dy unpadded), and MNIST's first layer.
-        yield return [13, 3, 8, 8, 9, 3, 3, 1, 1];
-        yield return [4, 7, 8, 8, 33, 3, 3, 1, 1];
-        yield return [2, 16, 14, 14, 32, 3, 3, 1, 2];
-        yield return [5, 1, 28, 28, 30, 5, 5, 1, 0];
-    }
+    /// <summary>
+    /// The direct path (stride 1, pad below the kernel): a last group of one image, filters off the multiples of 8 and
+    /// 16, pad = K - 1 (dy unpadded), and MNIST's first layer with 30 filters.
+    /// </summary>
+    private static readonly ConvolutionGeometry[] _cpuConvolutionShapes =
+    [
+        new(13, 3, 8, 8, 9, 3, 3, 1, 1), new(4, 7, 8, 8, 33, 3, 3, 1, 1), new(2, 16, 14, 14, 32, 3, 3, 1, 2), new(5, 1, 28, 28, 30, 5, 5, 1, 0),
+    ];
+
+    public static TheoryData<int, bool> CpuConvolutionCases() => Cases(_cpuConvolutionShapes.Length);
 
     [OpTheory]
     [MemberData(nameof(CpuConvolutionCases))]
-    public void ConvolutionForwardAndBackwardOnCpuPaths(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad) =>
-        ConvolutionForwardAndBackward(n, c, h, w, f, kh, kw, stride, pad);
-
-    [OpTheory]
-    [MemberData(nameof(CpuConvolutionCases))]
-    public void ConvolutionReluForwardAndBackwardOnCpuPaths(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad) =>
-        ConvolutionReluForwardAndBackward(n, c, h, w, f, kh, kw, stride, pad);
+    public void ConvolutionOnCpuPaths(int shape, bool relu) => Check(OpCases.Convolution(_cpuConvolutionShapes[shape], relu));
 
     /// <summary>Max and average pooling split across the workers.</summary>
     [OpTheory]
@@ -66,34 +61,25 @@ public abstract class CpuTierOpTests(Backend backend) : BackendOpTests(backend)
     [InlineData(UpdateRule.Adam)]
     public void ApplyUpdateAcrossWorkers(UpdateRule rule) => ApplyUpdateThreeSteps(rule, 140_003);
 
-    public static IEnumerable<object[]> AllConvolutionCases() => ConvolutionCases().Concat(CpuConvolutionCases());
+    private static readonly ConvolutionGeometry[] _allConvolutionShapes = [.. OpCases.ConvolutionShapes, .. _cpuConvolutionShapes];
+
+    public static TheoryData<int, bool> AllConvolutionCases() => Cases(_allConvolutionShapes.Length);
 
     /// <summary>The im2col + GEMM path on the shapes the direct path takes by default (the scalar tier always takes im2col).</summary>
     [OpTheory]
     [MemberData(nameof(AllConvolutionCases))]
-    public void Im2ColConvolutionMatchesReference(int n, int c, int h, int w, int f, int kh, int kw, int stride, int pad)
+    public void Im2ColConvolutionMatchesReference(int shape, bool relu) =>
+        Check(OpCases.Convolution(_allConvolutionShapes[shape], relu), Own(new CpuBackend(Cpu.Tier) { DirectConvolutions = false }));
+
+    private static TheoryData<int, bool> Cases(int shapes)
     {
-        var im2col = Own(new CpuBackend(Cpu.Tier) { DirectConvolutions = false });
-        var g = new ConvolutionGeometry(n, c, h, w, f, kh, kw, stride, pad);
-        var x = TestArrays.Uniform(g.InputLength, 60);
-        var wt = TestArrays.Uniform(g.WeightLength, 61);
-        var b = TestArrays.Uniform(f, 62);
-        var dy = TestArrays.Uniform(g.OutputLength, 63);
-        var xb = Up(im2col, x);
-        var wb = Up(im2col, wt);
-        // Stale values in the outputs and the workspace must not leak into the results.
-        var workspace = Up(im2col, NaNs((int)Math.Max(1, im2col.ConvolutionWorkspaceLength(g))));
-        var y = Up(im2col, NaNs(g.OutputLength));
-        var dx = Up(im2col, NaNs(g.InputLength));
-        var dw = Up(im2col, NaNs(g.WeightLength));
-        var db = Up(im2col, NaNs(f));
-        im2col.ConvolutionForward(g, new ConvolutionForwardBuffers { X = xb, W = wb, B = Up(im2col, b), Y = y, Workspace = workspace });
-        im2col.ConvolutionBackward(g, new ConvolutionBackwardBuffers { X = xb, W = wb, DY = Up(im2col, dy), DX = dx, DW = dw, DB = db, Workspace = workspace });
-        var (dxRef, dwRef, dbRef) = Reference.ConvolutionBackward(g, x, wt, dy);
-        Close(Reference.ConvolutionForward(g, x, wt, b), Down<float>(im2col, y), 1e-5, 1e-5, "y");
-        Close(dxRef, Down<float>(im2col, dx), 1e-5, 1e-5, "dx");
-        Close(dwRef, Down<float>(im2col, dw), 1e-4, 1e-4, "dw");
-        Close(dbRef, Down<float>(im2col, db), 1e-4, 1e-5, "db");
+        var cases = new TheoryData<int, bool>();
+        for (var i = 0; i < shapes; i++)
+        {
+            cases.Add(i, false);
+            cases.Add(i, true);
+        }
+        return cases;
     }
 }
 

@@ -56,6 +56,18 @@ public sealed class OpCaseRun
 /// <summary>Every op on shapes that are not tile multiples (and size 1), each against its scalar reference.</summary>
 public static class OpCases
 {
+    /// <summary>
+    /// The convolution cases' shapes: one pixel, 1x1 and rectangular kernels, pad up to K - 1, strides 2 and 3, channels
+    /// and filters off the multiples of 8, MNIST's first layer; on the cpu backend stride 1 with pad &lt; K takes the direct path.
+    /// </summary>
+    public static IReadOnlyList<ConvolutionGeometry> ConvolutionShapes { get; } =
+    [
+        new(1, 1, 1, 1, 1, 1, 1, 1, 0), new(1, 1, 5, 6, 1, 3, 3, 1, 0), new(2, 3, 7, 7, 4, 3, 3, 2, 1), new(1, 2, 5, 4, 3, 2, 3, 1, 2),
+        new(3, 2, 6, 5, 5, 3, 2, 3, 1), new(3, 4, 8, 8, 9, 3, 3, 1, 1), new(1, 4, 5, 5, 3, 5, 5, 3, 1), new(3, 9, 5, 7, 4, 2, 3, 1, 1),
+        new(3, 2, 6, 4, 5, 3, 1, 1, 0), new(2, 5, 4, 4, 8, 1, 1, 1, 0), new(1, 1, 28, 28, 5, 5, 5, 1, 0), new(3, 2, 9, 6, 3, 3, 3, 1, 2),
+    ];
+
+    // After the lists it reads: static initialisers run in order.
     public static IReadOnlyList<OpCase> All { get; } = Build().ToList();
 
     private static IEnumerable<OpCase> Build()
@@ -65,17 +77,21 @@ public static class OpCases
         {
             foreach (var (ta, tb) in new[] { (false, false), (true, false), (false, true), (true, true) })
             {
-                foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 2f) })
-                {
-                    yield return new OpCase("dense", "gemm", $"{(ta ? "T" : "N")}{(tb ? "T" : "N")} {m}x{n}x{k} a{alpha} b{beta}", c =>
-                    {
-                        var a = c.Rand(m * k); var b = c.Rand(k * n);
-                        var c0 = beta == 0 ? Enumerable.Repeat(float.NaN, m * n).ToArray() : c.Rand(m * n);
-                        using var da = c.Up(a); using var db = c.Up(b); using var dc = c.Up(c0);
-                        c.Backend.Gemm(ta, tb, m, n, k, alpha, da, db, beta, dc);
-                        return [(c.Down(dc), ScalarReference.Gemm(ta, tb, m, n, k, alpha, a, b, beta, beta == 0 ? new float[m * n] : c0))];
-                    }, 1e-4, 1e-4);
-                }
+                foreach (var (alpha, beta) in new[] { (1f, 0f), (0.5f, 2f) }) yield return Gemm(ta, tb, m, n, k, alpha, beta);
+            }
+        }
+        // Negative alpha and beta, a single row or column of C, and k = 0 (C = beta·C).
+        yield return Gemm(true, false, 9, 6, 13, -1.25f, 0.5f);
+        yield return Gemm(false, true, 6, 11, 7, 2f, -1f);
+        yield return Gemm(true, true, 1, 17, 20, 1f, 1f);
+        yield return Gemm(false, false, 18, 1, 5, 1f, 0.25f);
+        yield return Gemm(false, false, 4, 3, 0, 1f, 0.5f);
+        // The fused affine layer: one row, one output, one input, off the tile multiples; every activation and none.
+        foreach (var (rows, inputs, outputs) in new[] { (1, 1, 1), (1, 13, 6), (9, 13, 1), (7, 1, 5), (33, 17, 10) })
+        {
+            foreach (var activation in new Activation?[] { null }.Concat(Enum.GetValues<Activation>().Cast<Activation?>()))
+            {
+                yield return Affine(new AffineGeometry(rows, inputs, outputs), activation);
             }
         }
         foreach (var (rows, cols) in new[] { (1, 1), (37, 13) })
@@ -107,8 +123,9 @@ public static class OpCases
                 return [(yv, ScalarReference.ActivationForward(kind, x)), (c.Down(dxo), ScalarReference.ActivationBackward(kind, yv, dy))];
             }, 1e-5, 1e-3);
         }
-        foreach (var (rows, cols) in new[] { (1, 10), (37, 10), (5, 1) })
+        foreach (var (rows, cols) in new[] { (1, 1), (1, 10), (37, 10), (5, 1) })
         {
+            yield return SoftmaxLoss(rows, cols);
             yield return new OpCase("loss", "softmax-cross-entropy", $"{rows}x{cols}", c =>
             {
                 var x = c.Rand(rows * cols, -5f, 5f); var labels = c.Labels(rows, cols);
@@ -135,6 +152,22 @@ public static class OpCases
                 return [(c.Down(t), tv), (c.Down(loss), [(float)ScalarReference.SumSquaredError(y, tv, rows, cols)]),
                     (c.Down(grad), ScalarReference.SumSquaredErrorBackward(y, tv, rows, cols))];
             }, 1e-5, 1e-4);
+        }
+        foreach (var n in new[] { 1, 1001 })
+        {
+            yield return new OpCase("data", "fill + copy", $"{n} inside {n + 2}", c =>
+            {
+                var x = c.Rand(n); var around = c.Rand(n + 2);
+                using var dx = c.Up(x); using var filled = c.Up(around); using var copied = c.Up(around);
+                c.Backend.Fill(filled.Slice(1, n), 2.5f);
+                c.Backend.Copy(dx, copied.Slice(1, n));
+                // The views' neighbours stay as they were.
+                var expectedFill = (float[])around.Clone();
+                Array.Fill(expectedFill, 2.5f, 1, n);
+                var expectedCopy = (float[])around.Clone();
+                x.CopyTo(expectedCopy, 1);
+                return [(c.Down(filled), expectedFill), (c.Down(copied), expectedCopy)];
+            }, 0, 0);
         }
         yield return new OpCase("data", "gather-batch", "7 of 20 x 13", c =>
         {
@@ -176,19 +209,10 @@ public static class OpCases
                 return [(c.Down(dp), p)];
             }, 1e-5, 1e-4);
         }
-        foreach (var g in new[] { new ConvolutionGeometry(2, 3, 7, 7, 4, 3, 3, 2, 1), new ConvolutionGeometry(1, 1, 28, 28, 5, 5, 5, 1, 0), new ConvolutionGeometry(3, 2, 9, 6, 3, 3, 3, 1, 2) })
+        foreach (var g in ConvolutionShapes)
         {
-            yield return new OpCase("convolution", "convolution forward+backward", $"{g.Batch}x{g.Channels}x{g.Height}x{g.Width} f{g.Filters} k{g.KernelH} s{g.Stride} p{g.Pad}", c =>
-            {
-                var x = c.Rand(g.InputLength); var w = c.Rand(g.WeightLength); var b = c.Rand(g.Filters); var dy = c.Rand(g.OutputLength);
-                using var dx = c.Up(x); using var dw = c.Up(w); using var db = c.Up(b); using var y = c.Backend.Allocate<float>(g.OutputLength);
-                using var ws = c.Backend.Allocate<float>((int)c.Backend.ConvolutionWorkspaceLength(g));
-                using var ddy = c.Up(dy); using var gx = c.Backend.Allocate<float>(g.InputLength); using var gw = c.Backend.Allocate<float>(g.WeightLength); using var gb = c.Backend.Allocate<float>(g.Filters);
-                c.Backend.ConvolutionForward(g, new ConvolutionForwardBuffers { X = dx, W = dw, B = db, Y = y, Workspace = ws });
-                c.Backend.ConvolutionBackward(g, new ConvolutionBackwardBuffers { X = dx, W = dw, DY = ddy, DX = gx, DW = gw, DB = gb, Workspace = ws });
-                var (rx, rw, rb) = ScalarReference.ConvolutionBackward(g, x, w, dy);
-                return [(c.Down(y), ScalarReference.ConvolutionForward(g, x, w, b)), (c.Down(gx), rx), (c.Down(gw), rw), (c.Down(gb), rb)];
-            }, 1e-4, 1e-4);
+            yield return Convolution(g, relu: false);
+            yield return Convolution(g, relu: true);
         }
         foreach (var mode in new[] { PoolingMode.Max, PoolingMode.Average })
         {
@@ -242,14 +266,17 @@ public static class OpCases
             var expected = x.Select((v, i) => v * m[i]).ToArray();
             return [(c.Down(mask), m), (c.Down(y), expected), (c.Down(back), expected)];
         });
-        yield return new OpCase("regularisation", "add-scaled + sum-of-squares", "1001", c =>
+        foreach (var n in new[] { 1, 1001 })
         {
-            var x = c.Rand(1001); var y0 = c.Rand(1001);
-            using var dx = c.Up(x); using var dy = c.Up(y0); using var acc = c.Backend.Allocate<float>(1);
-            c.Backend.AddScaled(dx, 0.25f, dy);
-            c.Backend.SumOfSquares(dx, 0.5f, acc);
-            return [(c.Down(dy), x.Select((v, i) => y0[i] + 0.25f * v).ToArray()), (c.Down(acc), [(float)(0.5 * ScalarReference.SumOfSquares(x))])];
-        }, 1e-5, 1e-4);
+            yield return new OpCase("regularisation", "add-scaled + sum-of-squares", $"{n}", c =>
+            {
+                var x = c.Rand(n); var y0 = c.Rand(n);
+                using var dx = c.Up(x); using var dy = c.Up(y0); using var acc = c.Up(new[] { 1.5f });
+                c.Backend.AddScaled(dx, 0.25f, dy);
+                c.Backend.SumOfSquares(dx, 0.5f, acc);
+                return [(c.Down(dy), x.Select((v, i) => y0[i] + 0.25f * v).ToArray()), (c.Down(acc), [(float)(1.5 + 0.5 * ScalarReference.SumOfSquares(x))])];
+            }, 1e-5, 1e-4);
+        }
         yield return new OpCase("precision", "round-to-half", "1001", c =>
         {
             var x = c.Rand(1001, -70000f, 70000f).Concat(c.Rand(100, -1e-3f, 1e-3f)).ToArray();
@@ -258,4 +285,97 @@ public static class OpCases
             return [(c.Down(dx), ScalarReference.RoundToHalf(x))];
         }, 0, 0);
     }
+
+    /// <summary>C = alpha·op(A)·op(B) + beta·C; with beta = 0, C starts as NaN, which must not reach the result.</summary>
+    public static OpCase Gemm(bool ta, bool tb, int m, int n, int k, float alpha, float beta) =>
+        new("dense", "gemm", $"{(ta ? "T" : "N")}{(tb ? "T" : "N")} {m}x{n}x{k} a{alpha} b{beta}", c =>
+        {
+            var a = c.Rand(m * k); var b = c.Rand(k * n);
+            var c0 = beta == 0 ? NaNs(m * n) : c.Rand(m * n);
+            using var da = c.Up(a); using var db = c.Up(b); using var dc = c.Up(c0);
+            c.Backend.Gemm(ta, tb, m, n, k, alpha, da, db, beta, dc);
+            return [(c.Down(dc), ScalarReference.Gemm(ta, tb, m, n, k, alpha, a, b, beta, beta == 0 ? new float[m * n] : c0))];
+        }, 1e-4, 1e-4);
+
+    private static float[] NaNs(int length) => Enumerable.Repeat(float.NaN, length).ToArray();
+
+    /// <summary>
+    /// The fused affine layer forward and backward (with and without dx) against <see cref="ScalarReference.AffineForward"/>
+    /// and <see cref="ScalarReference.AffineBackward"/>; outputs start as NaN, so an output left partly unwritten shows.
+    /// </summary>
+    public static OpCase Affine(AffineGeometry g, Activation? activation) =>
+        new("dense", $"affine{(activation is { } a ? "-" + a.ToString().ToLowerInvariant() : "")} forward+backward", $"{g.Rows}x{g.Inputs}x{g.Outputs}", c =>
+        {
+            var x = c.Rand(g.Rows * g.Inputs); var w = c.Rand(g.Inputs * g.Outputs); var b = c.Rand(g.Outputs, -0.5f, 0.5f); var dy = c.Rand(g.Rows * g.Outputs);
+            var yRef = ScalarReference.AffineForward(g, activation, x, w, b);
+            var (rx, rw, rb) = ScalarReference.AffineBackward(g, activation, x, w, yRef, dy);
+            using var dx = c.Up(x); using var dw = c.Up(w); using var db = c.Up(b); using var y = c.Up(NaNs(yRef.Length));
+            c.Backend.AffineForward(g, activation, new AffineForwardBuffers { X = dx, W = dw, B = db, Y = y });
+            // A backend may overwrite DY with DZ, so each call gets its own copy.
+            using var dyRef = c.Up(yRef); using var ddy = c.Up(dy); using var ddy2 = c.Up(dy);
+            using var gx = c.Up(NaNs(x.Length)); using var gw = c.Up(NaNs(w.Length)); using var gb = c.Up(NaNs(b.Length));
+            using var gw2 = c.Up(NaNs(w.Length)); using var gb2 = c.Up(NaNs(b.Length));
+            var backward = new AffineBackwardBuffers { X = dx, W = dw, Y = dyRef, DY = ddy, DX = gx, DW = gw, DB = gb };
+            c.Backend.AffineBackward(g, activation, backward);
+            c.Backend.AffineBackward(g, activation, backward with { DY = ddy2, DX = default, DW = gw2, DB = gb2 });
+            return [(c.Down(y), yRef), (c.Down(gx), rx), (c.Down(gw), rw), (c.Down(gb), rb), (c.Down(gw2), rw), (c.Down(gb2), rb)];
+        }, 1e-4, 1e-4);
+
+    /// <summary>
+    /// The fused loss op (probabilities, loss and correct count added to what the buffers hold, the logit gradient) with
+    /// and without the gradient, against the separate references.
+    /// </summary>
+    public static OpCase SoftmaxLoss(int rows, int cols) => new("loss", "softmax-loss (fused)", $"{rows}x{cols}", c =>
+    {
+        var x = c.Rand(rows * cols, -5f, 5f); var labels = c.Labels(rows, cols);
+        var (probs, l) = ScalarReference.SoftmaxCrossEntropy(x, labels, rows, cols);
+        var grad = ScalarReference.SoftmaxCrossEntropyBackward(probs, labels, rows, cols);
+        var correct = ScalarReference.CountCorrect(x, labels, rows, cols);
+        using var dx = c.Up(x); using var dl = c.Up(labels);
+        var results = new List<(float[], float[])>();
+        foreach (var withGradient in new[] { true, false })
+        {
+            using var p = c.Up(NaNs(rows * cols)); using var loss = c.Up(new[] { 0.5f }); using var count = c.Up(new[] { 2f }); using var d = c.Up(NaNs(rows * cols));
+            c.Backend.SoftmaxLoss(new SoftmaxLossBuffers
+            {
+                Logits = dx, Labels = dl, Probabilities = p, LossSum = loss, CorrectCount = count, DLogits = withGradient ? d.View : default,
+            }, rows, cols);
+            results.AddRange([(c.Down(p), probs), (c.Down(loss), [(float)(0.5 + l)]), (c.Down(count), [2f + correct])]);
+            if (withGradient) results.Add((c.Down(d), grad));
+        }
+        return [.. results];
+    }, 1e-5, 1e-3);
+
+    /// <summary>
+    /// Convolution (or the fused convolution + ReLU) forward and backward, with and without dx, against
+    /// <see cref="ScalarReference.ConvolutionForward"/> and <see cref="ScalarReference.ConvolutionBackward"/>; outputs and
+    /// workspace start as NaN, so an unwritten output or a stale workspace value that leaks in shows.
+    /// </summary>
+    public static OpCase Convolution(ConvolutionGeometry g, bool relu) => new("convolution", relu ? "convolution-relu forward+backward" : "convolution forward+backward",
+        $"{g.Batch}x{g.Channels}x{g.Height}x{g.Width} f{g.Filters} k{g.KernelH}x{g.KernelW} s{g.Stride} p{g.Pad}", c =>
+        {
+            var x = c.Rand(g.InputLength); var w = c.Rand(g.WeightLength); var b = c.Rand(g.Filters); var dy = c.Rand(g.OutputLength);
+            var yRef = ScalarReference.ConvolutionForward(g, x, w, b);
+            if (relu) yRef = ScalarReference.ActivationForward(Activation.Relu, yRef);
+            var (rx, rw, rb) = ScalarReference.ConvolutionBackward(g, x, w, relu ? ScalarReference.ActivationBackward(Activation.Relu, yRef, dy) : dy);
+            using var dx = c.Up(x); using var dw = c.Up(w); using var db = c.Up(b); using var y = c.Up(NaNs(g.OutputLength));
+            using var ws = c.Up(NaNs((int)Math.Max(1, c.Backend.ConvolutionWorkspaceLength(g))));
+            using var ddy = c.Up(dy); using var gx = c.Up(NaNs(g.InputLength)); using var gw = c.Up(NaNs(g.WeightLength)); using var gb = c.Up(NaNs(g.Filters));
+            using var gw2 = c.Up(NaNs(g.WeightLength)); using var gb2 = c.Up(NaNs(g.Filters));
+            var forward = new ConvolutionForwardBuffers { X = dx, W = dw, B = db, Y = y, Workspace = ws };
+            var backward = new ConvolutionBackwardBuffers { X = dx, W = dw, DY = ddy, DX = gx, DW = gw, DB = gb, Workspace = ws };
+            if (relu)
+            {
+                c.Backend.ConvolutionReluForward(g, forward);
+                c.Backend.ConvolutionReluBackward(g, backward, y);
+                c.Backend.ConvolutionReluBackward(g, backward with { DX = default, DW = gw2, DB = gb2 }, y);
+            }
+            else
+            {
+                c.Backend.ConvolutionForward(g, forward);
+                c.Backend.ConvolutionBackward(g, backward);
+                c.Backend.ConvolutionBackward(g, backward with { DX = default, DW = gw2, DB = gb2 });
+            }
+            return [(c.Down(y), yRef), (c.Down(gx), rx), (c.Down(gw), rw), (c.Down(gb), rb), (c.Down(gw2), rw), (c.Down(gb2), rb)];
+        }, 1e-4, 1e-4);
 }

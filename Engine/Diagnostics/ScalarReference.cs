@@ -52,6 +52,22 @@ public static class ScalarReference
         return db;
     }
 
+    /// <summary>y = act(x·W + b): the fused affine layer, <paramref name="activation"/> null for none.</summary>
+    public static float[] AffineForward(AffineGeometry g, Activation? activation, float[] x, float[] w, float[] b)
+    {
+        var z = AddBias(Gemm(false, false, g.Rows, g.Outputs, g.Inputs, 1f, x, w, 0f, new float[g.Rows * g.Outputs]), b, g.Rows, g.Outputs);
+        return activation is { } kind ? ActivationForward(kind, z) : z;
+    }
+
+    /// <summary>dz = dy·act'(y); dx = dz·Wᵀ, dW = xᵀ·dz, db = Σ_rows dz.</summary>
+    public static (float[] Dx, float[] Dw, float[] Db) AffineBackward(AffineGeometry g, Activation? activation, float[] x, float[] w, float[] y, float[] dy)
+    {
+        var dz = activation is { } kind ? ActivationBackward(kind, y, dy) : dy;
+        return (Gemm(false, true, g.Rows, g.Inputs, g.Outputs, 1f, dz, w, 0f, new float[g.Rows * g.Inputs]),
+            Gemm(true, false, g.Inputs, g.Outputs, g.Rows, 1f, x, dz, 0f, new float[g.Inputs * g.Outputs]),
+            BiasGradient(dz, g.Rows, g.Outputs));
+    }
+
     public static float[] ActivationForward(Activation kind, float[] x) => Array.ConvertAll(x, v => kind switch
     {
         Activation.Relu => v > 0 ? v : 0f,
