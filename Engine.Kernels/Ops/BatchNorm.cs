@@ -19,6 +19,13 @@ public struct NormArgs
 
 public static class BatchNormKernels
 {
+    /// <summary>The flat index of channel <paramref name="c"/>'s <paramref name="t"/>-th element (t over N·S).</summary>
+    private static int Index(NormArgs a, int c, int t)
+    {
+        var n = t / a.S;
+        return (n * a.C + c) * a.S + (t - n * a.S);
+    }
+
     public static void ForwardTraining<TG>(NormArgs a, ArrayView<float> x, ArrayView<float> gamma, ArrayView<float> beta, ArrayView<float> y,
         ArrayView<float> runningMean, ArrayView<float> runningVar, ArrayView<float> savedMean, ArrayView<float> savedInvStd)
         where TG : struct, IGroupSize
@@ -30,15 +37,13 @@ public static class BatchNormKernels
         var acc = 0f;
         for (var t = tid; t < count; t += default(TG).Size)
         {
-            var n = t / a.S;
-            acc += x[(n * a.C + c) * a.S + (t - n * a.S)];
+            acc += x[Index(a, c, t)];
         }
         var mean = ReductionKernels.GroupSum<TG>(shared, acc) / count;
         acc = 0f;
         for (var t = tid; t < count; t += default(TG).Size)
         {
-            var n = t / a.S;
-            var d = x[(n * a.C + c) * a.S + (t - n * a.S)] - mean;
+            var d = x[Index(a, c, t)] - mean;
             acc += d * d;
         }
         var variance = ReductionKernels.GroupSum<TG>(shared, acc) / count;
@@ -47,8 +52,7 @@ public static class BatchNormKernels
         var b = beta[c];
         for (var t = tid; t < count; t += default(TG).Size)
         {
-            var n = t / a.S;
-            var idx = (n * a.C + c) * a.S + (t - n * a.S);
+            var idx = Index(a, c, t);
             y[idx] = g * (x[idx] - mean) * invStd + b;
         }
         if (tid == 0)
@@ -81,8 +85,7 @@ public static class BatchNormKernels
         float sumDy = 0f, sumDyXhat = 0f;
         for (var t = tid; t < count; t += default(TG).Size)
         {
-            var n = t / a.S;
-            var idx = (n * a.C + c) * a.S + (t - n * a.S);
+            var idx = Index(a, c, t);
             var d = dy[idx];
             sumDy += d;
             sumDyXhat += d * (x[idx] - mean) * invStd;
@@ -92,8 +95,7 @@ public static class BatchNormKernels
         var factor = gamma[c] * invStd / count;
         for (var t = tid; t < count; t += default(TG).Size)
         {
-            var n = t / a.S;
-            var idx = (n * a.C + c) * a.S + (t - n * a.S);
+            var idx = Index(a, c, t);
             var xhat = (x[idx] - mean) * invStd;
             dx[idx] = factor * (count * dy[idx] - db - xhat * dg);
         }

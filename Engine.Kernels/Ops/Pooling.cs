@@ -69,9 +69,18 @@ public static class PoolingKernels
         y[k] = sum / (s.Size * s.Size);
     }
 
-    public static void MaxBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> dx)
+    public static void MaxBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> dx) =>
+        dx[index] = WindowSum(index, s, dy, argmax, onlyWinners: true);
+
+    public static void AverageBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<float> dx) =>
+        dx[index] = WindowSum(index, s, dy, default, onlyWinners: false) / (s.Size * s.Size);
+
+    /// <summary>
+    /// The sum of dy over the windows that hold input element <paramref name="k"/>; with <paramref name="onlyWinners"/>,
+    /// only over those whose argmax is k (argmax is read only then).
+    /// </summary>
+    private static float WindowSum(int k, PoolShape s, ArrayView<float> dy, ArrayView<int> argmax, bool onlyWinners)
     {
-        int k = index;
         var w = k % s.W;
         var h = (k / s.W) % s.H;
         var plane = k / (s.W * s.H);
@@ -85,31 +94,10 @@ public static class PoolingKernels
                 var ow = WindowAt(w, j, s.Pad, s.Stride, s.OW);
                 if (ow < 0) continue;
                 var o = (plane * s.OH + oh) * s.OW + ow;
-                if (argmax[o] == k) sum += dy[o];
+                if (!onlyWinners || argmax[o] == k) sum += dy[o];
             }
         }
-        dx[k] = sum;
-    }
-
-    public static void AverageBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<float> dx)
-    {
-        int k = index;
-        var w = k % s.W;
-        var h = (k / s.W) % s.H;
-        var plane = k / (s.W * s.H);
-        var sum = 0f;
-        for (var i = 0; i < s.Size; i++)
-        {
-            var oh = WindowAt(h, i, s.Pad, s.Stride, s.OH);
-            if (oh < 0) continue;
-            for (var j = 0; j < s.Size; j++)
-            {
-                var ow = WindowAt(w, j, s.Pad, s.Stride, s.OW);
-                if (ow < 0) continue;
-                sum += dy[(plane * s.OH + oh) * s.OW + ow];
-            }
-        }
-        dx[k] = sum / (s.Size * s.Size);
+        return sum;
     }
 
     /// <summary>The output row (or column) whose window has input <paramref name="position"/> at offset
