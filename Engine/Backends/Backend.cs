@@ -436,23 +436,26 @@ public abstract class Backend : IDisposable
     /// <summary>y = pool(x). For max pooling, argmax[o] is the flat index into x of each output's winner.</summary>
     public void PoolingForward(PoolingMode mode, PoolingGeometry g, BufferView<float> x, BufferView<float> y, BufferView<int> argmax)
     {
-        OpCheck.Defined(nameof(PoolingForward), nameof(mode), mode);
-        OpCheck.Geometry(nameof(PoolingForward), g);
-        OpCheck.AtLeast(this, nameof(PoolingForward), nameof(x), x, g.InputLength);
-        OpCheck.AtLeast(this, nameof(PoolingForward), nameof(y), y, g.OutputLength);
-        if (mode == PoolingMode.Max) OpCheck.AtLeast(this, nameof(PoolingForward), nameof(argmax), argmax, g.OutputLength);
+        CheckPooling(nameof(PoolingForward), mode, g, (nameof(x), x), (nameof(y), y), argmax);
         PoolingForwardCore(mode, g, x, y, argmax);
     }
 
     /// <summary>dx from dy (dx is overwritten; overlapping windows add up).</summary>
     public void PoolingBackward(PoolingMode mode, PoolingGeometry g, BufferView<float> dy, BufferView<int> argmax, BufferView<float> dx)
     {
-        OpCheck.Defined(nameof(PoolingBackward), nameof(mode), mode);
-        OpCheck.Geometry(nameof(PoolingBackward), g);
-        OpCheck.AtLeast(this, nameof(PoolingBackward), nameof(dy), dy, g.OutputLength);
-        OpCheck.AtLeast(this, nameof(PoolingBackward), nameof(dx), dx, g.InputLength);
-        if (mode == PoolingMode.Max) OpCheck.AtLeast(this, nameof(PoolingBackward), nameof(argmax), argmax, g.OutputLength);
+        CheckPooling(nameof(PoolingBackward), mode, g, (nameof(dx), dx), (nameof(dy), dy), argmax);
         PoolingBackwardCore(mode, g, dy, argmax, dx);
+    }
+
+    /// <summary>Both pooling ops' checks: one buffer the size of the input, one the size of the output, and argmax for max pooling.</summary>
+    private void CheckPooling(string op, PoolingMode mode, PoolingGeometry g, (string Name, BufferView<float> View) inputSized,
+        (string Name, BufferView<float> View) outputSized, BufferView<int> argmax)
+    {
+        OpCheck.Defined(op, nameof(mode), mode);
+        OpCheck.Geometry(op, g);
+        OpCheck.AtLeast(this, op, inputSized.Name, inputSized.View, g.InputLength);
+        OpCheck.AtLeast(this, op, outputSized.Name, outputSized.View, g.OutputLength);
+        if (mode == PoolingMode.Max) OpCheck.AtLeast(this, op, nameof(argmax), argmax, g.OutputLength);
     }
 
     // ---- normalisation and dropout ------------------------------------------------------------------
