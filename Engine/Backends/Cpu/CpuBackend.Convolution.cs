@@ -189,7 +189,21 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>col[(c·KH + kh)·KW + kw, oh·OutW + ow] = x[c, oh·S − P + kh, ow·S − P + kw], zero outside; rows ld apart.</summary>
-    internal static unsafe void Im2Col(CpuTier tier, ConvolutionGeometry g, float* x, float* col, int ld)
+    internal static unsafe void Im2Col(CpuTier tier, ConvolutionGeometry g, float* x, float* col, int ld) => ForEachTapRow<Im2ColRow>(tier, g, x, col, ld);
+
+    /// <summary>The adjoint of <see cref="Im2Col"/>: x is overwritten with the sum of every column entry that reads it.</summary>
+    internal static unsafe void Col2Im(CpuTier tier, ConvolutionGeometry g, float* col, int ld, float* x)
+    {
+        new Span<float>(x, g.Channels * g.Height * g.Width).Clear();
+        ForEachTapRow<Col2ImRow>(tier, g, x, col, ld);
+    }
+
+    /// <summary>
+    /// Pairs every column row (one per tap c, kh, kw and output row, ld apart per tap) with the image row it reads;
+    /// columns [lo, hi) read inside the image. The row op is a struct type argument, so each walk compiles to its own
+    /// straight loop.
+    /// </summary>
+    private static unsafe void ForEachTapRow<TRow>(CpuTier tier, ConvolutionGeometry g, float* x, float* col, int ld) where TRow : struct, ITapRow
     {
         int oh = g.OutH, ow = g.OutW, s = g.Stride;
         for (var c = 0; c < g.Channels; c++)
@@ -202,18 +216,8 @@ public sealed partial class CpuBackend
                     var (lo, hi) = ValidRange(kw, g.Pad, s, g.Width, ow);
                     for (var r = 0; r < oh; r++)
                     {
-                        var dst = col + (long)r * ow;
                         var ih = r * s - g.Pad + kh;
-                        if ((uint)ih >= (uint)g.Height)
-                        {
-                            new Span<float>(dst, ow).Clear();
-                            continue;
-                        }
-                        for (var q = 0; q < lo; q++) dst[q] = 0f;
-                        var src = xc + (long)ih * g.Width - g.Pad + kw;
-                        if (s == 1) CopyRow(tier, src + lo, dst + lo, hi - lo);
-                        else for (var q = lo; q < hi; q++) dst[q] = src[q * s];
-                        for (var q = hi; q < ow; q++) dst[q] = 0f;
+                        TRow.Run(tier, col + (long)r * ow, xc + (long)ih * g.Width - g.Pad + kw, (uint)ih < (uint)g.Height, lo, hi, ow, s);
                     }
                     col += ld;
                 }
@@ -221,31 +225,38 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>The adjoint of <see cref="Im2Col"/>: x is overwritten with the sum of every column entry that reads it.</summary>
-    internal static unsafe void Col2Im(CpuTier tier, ConvolutionGeometry g, float* col, int ld, float* x)
+    private unsafe interface ITapRow
     {
-        int oh = g.OutH, ow = g.OutW, s = g.Stride;
-        new Span<float>(x, g.Channels * g.Height * g.Width).Clear();
-        for (var c = 0; c < g.Channels; c++)
+        /// <summary>One column row against its image row (entry q of the column reads image[q·stride]); the image row is
+        /// not read when <paramref name="inImage"/> is false.</summary>
+        static abstract void Run(CpuTier tier, float* col, float* image, bool inImage, int lo, int hi, int ow, int stride);
+    }
+
+    private readonly unsafe struct Im2ColRow : ITapRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run(CpuTier tier, float* col, float* image, bool inImage, int lo, int hi, int ow, int stride)
         {
-            var xc = x + (long)c * g.Height * g.Width;
-            for (var kh = 0; kh < g.KernelH; kh++)
+            if (!inImage)
             {
-                for (var kw = 0; kw < g.KernelW; kw++)
-                {
-                    var (lo, hi) = ValidRange(kw, g.Pad, s, g.Width, ow);
-                    for (var r = 0; r < oh; r++)
-                    {
-                        var ih = r * s - g.Pad + kh;
-                        if ((uint)ih >= (uint)g.Height || hi <= lo) continue;
-                        var src = col + (long)r * ow;
-                        var dst = xc + (long)ih * g.Width - g.Pad + kw;
-                        if (s == 1) AddRow(tier, src + lo, dst + lo, hi - lo);
-                        else for (var q = lo; q < hi; q++) dst[q * s] += src[q];
-                    }
-                    col += ld;
-                }
+                new Span<float>(col, ow).Clear();
+                return;
             }
+            for (var q = 0; q < lo; q++) col[q] = 0f;
+            if (stride == 1) CopyRow(tier, image + lo, col + lo, hi - lo);
+            else for (var q = lo; q < hi; q++) col[q] = image[q * stride];
+            for (var q = hi; q < ow; q++) col[q] = 0f;
+        }
+    }
+
+    private readonly unsafe struct Col2ImRow : ITapRow
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static void Run(CpuTier tier, float* col, float* image, bool inImage, int lo, int hi, int ow, int stride)
+        {
+            if (!inImage || hi <= lo) return;
+            if (stride == 1) AddRow(tier, col + lo, image + lo, hi - lo);
+            else for (var q = lo; q < hi; q++) image[q * stride] += col[q];
         }
     }
 
