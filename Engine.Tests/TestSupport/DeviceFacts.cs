@@ -60,24 +60,14 @@ public sealed class OpTheoryAttribute : TheoryAttribute;
 
 public sealed class OpFactDiscoverer(IMessageSink diagnosticMessageSink) : FactDiscoverer(diagnosticMessageSink)
 {
-    public override IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute)
-    {
-        var reason = ClassRequirementAttribute.SkipReason(testMethod);
-        return reason is null
-            ? base.Discover(discoveryOptions, testMethod, factAttribute)
-            : [new RequirementSkippedTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
-    }
+    public override IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo factAttribute) =>
+        RequirementSkippedTestCase.Or(DiagnosticMessageSink, discoveryOptions, testMethod, () => base.Discover(discoveryOptions, testMethod, factAttribute));
 }
 
 public sealed class OpTheoryDiscoverer(IMessageSink diagnosticMessageSink) : TheoryDiscoverer(diagnosticMessageSink)
 {
-    public override IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute)
-    {
-        var reason = ClassRequirementAttribute.SkipReason(testMethod);
-        return reason is null
-            ? base.Discover(discoveryOptions, testMethod, theoryAttribute)
-            : [new RequirementSkippedTestCase(DiagnosticMessageSink, discoveryOptions.MethodDisplayOrDefault(), discoveryOptions.MethodDisplayOptionsOrDefault(), testMethod, reason)];
-    }
+    public override IEnumerable<IXunitTestCase> Discover(ITestFrameworkDiscoveryOptions discoveryOptions, ITestMethod testMethod, IAttributeInfo theoryAttribute) =>
+        RequirementSkippedTestCase.Or(DiagnosticMessageSink, discoveryOptions, testMethod, () => base.Discover(discoveryOptions, testMethod, theoryAttribute));
 }
 
 /// <summary>A test case reported as skipped because its class's requirement does not hold.</summary>
@@ -92,6 +82,15 @@ public sealed class RequirementSkippedTestCase : XunitTestCase
         : base(sink, display, options, method) => _reason = reason;
 
     protected override string GetSkipReason(IAttributeInfo factAttribute) => _reason;
+
+    /// <summary>One skipped case with the reason when the test's class has an unmet requirement, else what <paramref name="discover"/> finds.</summary>
+    public static IEnumerable<IXunitTestCase> Or(IMessageSink sink, ITestFrameworkDiscoveryOptions options, ITestMethod method, Func<IEnumerable<IXunitTestCase>> discover)
+    {
+        var reason = ClassRequirementAttribute.SkipReason(method);
+        return reason is null
+            ? discover()
+            : [new RequirementSkippedTestCase(sink, options.MethodDisplayOrDefault(), options.MethodDisplayOptionsOrDefault(), method, reason)];
+    }
 
     public override void Serialize(IXunitSerializationInfo data)
     {
