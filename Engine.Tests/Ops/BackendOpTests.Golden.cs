@@ -32,6 +32,17 @@ public abstract partial class BackendOpTests
         var db = Zeros<float>(dout);
         Backend.BiasGradient(dy, db, n, dout);
         Close(gd.Out("db").Floats, Down<float>(db), 1e-5, 1e-6, "db");
+
+        // The fused op the affine layer runs gives the same values.
+        var g = new AffineGeometry(n, din, dout);
+        var fused = Zeros<float>(n * dout);
+        Backend.AffineForward(g, null, new AffineForwardBuffers { X = xb, W = wb, B = Up(gd.In("b").Floats), Y = fused });
+        Close(gd.Out("y").Floats, Down<float>(fused), 1e-5, 1e-6, "fused y");
+        var (fdx, fdw, fdb) = (Zeros<float>(n * din), Zeros<float>(din * dout), Zeros<float>(dout));
+        Backend.AffineBackward(g, null, new AffineBackwardBuffers { X = xb, W = wb, DY = Up(gd.In("dy").Floats), DX = fdx, DW = fdw, DB = fdb });
+        Close(gd.Out("dx").Floats, Down<float>(fdx), 1e-5, 1e-6, "fused dx");
+        Close(gd.Out("dW").Floats, Down<float>(fdw), 1e-5, 1e-6, "fused dW");
+        Close(gd.Out("db").Floats, Down<float>(fdb), 1e-5, 1e-6, "fused db");
     }
 
     [OpTheory]
