@@ -19,12 +19,25 @@ public static class PoolingKernels
 {
     public static void MaxForward(Index1D index, PoolShape s, ArrayView<float> x, ArrayView<float> y, ArrayView<int> argmax)
     {
-        int k = index;
+        var (value, best) = WindowReduce(index, s, x, max: true);
+        y[index] = value;
+        argmax[index] = best;
+    }
+
+    public static void AverageForward(Index1D index, PoolShape s, ArrayView<float> x, ArrayView<float> y) =>
+        y[index] = WindowReduce(index, s, x, max: false).Value / (s.Size * s.Size);
+
+    /// <summary>
+    /// Output <paramref name="k"/>'s window over its in-image cells: with <paramref name="max"/> the first maximum and
+    /// its flat index into x (0 and −1 when the window lies wholly in padding), else the sum (Index unused).
+    /// </summary>
+    private static (float Value, int Index) WindowReduce(int k, PoolShape s, ArrayView<float> x, bool max)
+    {
         var ow = k % s.OW;
         var oh = (k / s.OW) % s.OH;
         var plane = k / (s.OW * s.OH);
         var baseIndex = plane * s.H * s.W;
-        var best = float.NegativeInfinity;
+        var acc = 0f;
         var bestIndex = -1;
         for (var i = 0; i < s.Size; i++)
         {
@@ -36,37 +49,18 @@ public static class PoolingKernels
                 if (w < 0 || w >= s.W) continue;
                 var idx = baseIndex + h * s.W + w;
                 var v = x[idx];
-                if (bestIndex < 0 || v > best)
+                if (!max)
                 {
-                    best = v;
+                    acc += v;
+                }
+                else if (bestIndex < 0 || v > acc)
+                {
+                    acc = v;
                     bestIndex = idx;
                 }
             }
         }
-        y[k] = bestIndex < 0 ? 0f : best;
-        argmax[k] = bestIndex;
-    }
-
-    public static void AverageForward(Index1D index, PoolShape s, ArrayView<float> x, ArrayView<float> y)
-    {
-        int k = index;
-        var ow = k % s.OW;
-        var oh = (k / s.OW) % s.OH;
-        var plane = k / (s.OW * s.OH);
-        var baseIndex = plane * s.H * s.W;
-        var sum = 0f;
-        for (var i = 0; i < s.Size; i++)
-        {
-            var h = oh * s.Stride - s.Pad + i;
-            if (h < 0 || h >= s.H) continue;
-            for (var j = 0; j < s.Size; j++)
-            {
-                var w = ow * s.Stride - s.Pad + j;
-                if (w < 0 || w >= s.W) continue;
-                sum += x[baseIndex + h * s.W + w];
-            }
-        }
-        y[k] = sum / (s.Size * s.Size);
+        return (acc, bestIndex);
     }
 
     public static void MaxBackward(Index1D index, PoolShape s, ArrayView<float> dy, ArrayView<int> argmax, ArrayView<float> dx) =>
