@@ -1,5 +1,6 @@
 // Pooling: planes (one image's channel) are independent, so each worker takes a run of whole planes and
 // writes only its own outputs and its own planes of dx. Max pooling records the winner's flat index into x.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -64,12 +65,10 @@ public sealed partial class CpuBackend
             var inv = 1f / (size * size);
             for (var oh = 0; oh < outH; oh++)
             {
-                var h0 = oh * stride - pad;
-                int hLo = Math.Max(0, h0), hHi = Math.Min(height, h0 + size);
+                var (hLo, hHi) = Window(oh, stride, pad, size, height);
                 for (var ow = 0; ow < outW; ow++)
                 {
-                    var w0 = ow * stride - pad;
-                    int wLo = Math.Max(0, w0), wHi = Math.Min(width, w0 + size);
+                    var (wLo, wHi) = Window(ow, stride, pad, size, width);
                     var o = oh * outW + ow;
                     if (max)
                     {
@@ -102,6 +101,14 @@ public sealed partial class CpuBackend
                     }
                 }
             }
+        }
+
+        /// <summary>The in-image rows (or columns) [Lo, Hi) of output <paramref name="o"/>'s window.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        private static (int Lo, int Hi) Window(int o, int stride, int pad, int size, int extent)
+        {
+            var start = o * stride - pad;
+            return (Math.Max(0, start), Math.Min(extent, start + size));
         }
 
         // The book's 2×2, stride 2 pooling: windows never overlap or clip, so no bounds logic.
@@ -247,12 +254,10 @@ public sealed partial class CpuBackend
             }
             for (var oh = 0; oh < outH; oh++)
             {
-                var h0 = oh * stride - pad;
-                int hLo = Math.Max(0, h0), hHi = Math.Min(height, h0 + size);
+                var (hLo, hHi) = Window(oh, stride, pad, size, height);
                 for (var ow = 0; ow < outW; ow++)
                 {
-                    var w0 = ow * stride - pad;
-                    int wLo = Math.Max(0, w0), wHi = Math.Min(width, w0 + size);
+                    var (wLo, wHi) = Window(ow, stride, pad, size, width);
                     var d = dy[oh * outW + ow] * inv;
                     for (var h = hLo; h < hHi; h++)
                     {
