@@ -11,11 +11,23 @@ public sealed class GpuShapedCpuFixture : IDisposable
 {
     public IlgpuBackend Tiled { get; } = new("ilgpu-cpu", IlgpuGemm.Tiled, gpuShapedCpu: true, assertions: true);
     public IlgpuBackend Register { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true, assertions: true);
+    /// <summary>The register tile split over K in slices of 16 (one K step each) wherever K is longer.</summary>
+    public IlgpuBackend SplitRegister { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true, assertions: true, forcedSliceK: 16);
+
+    /// <summary>The backend that runs <paramref name="kernel"/>: tiled, register or split (split-K register).</summary>
+    public IlgpuBackend For(string kernel) => kernel switch
+    {
+        "tiled" => Tiled,
+        "register" => Register,
+        "split" => SplitRegister,
+        _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "tiled, register or split"),
+    };
 
     public void Dispose()
     {
         Tiled.Dispose();
         Register.Dispose();
+        SplitRegister.Dispose();
     }
 }
 
@@ -40,14 +52,17 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
     }
 
     [Theory]
-    [InlineData(false, 33, 17, 40, false, false)]
-    [InlineData(false, 17, 35, 21, true, true)]
-    [InlineData(true, 70, 66, 19, false, false)]
-    [InlineData(true, 65, 67, 17, true, false)]
-    [InlineData(true, 9, 70, 33, false, true)]
-    public void GemmWithGpuTiles(bool register, int m, int n, int k, bool transposeA, bool transposeB)
+    [InlineData("tiled", 33, 17, 40, false, false)]
+    [InlineData("tiled", 17, 35, 21, true, true)]
+    [InlineData("register", 70, 66, 19, false, false)]
+    [InlineData("register", 65, 67, 17, true, false)]
+    [InlineData("register", 9, 70, 33, false, true)]
+    [InlineData("split", 70, 66, 40, false, false)]
+    [InlineData("split", 9, 5, 33, true, true)]
+    [InlineData("split", 65, 3, 17, true, false)]
+    public void GemmWithGpuTiles(string kernel, int m, int n, int k, bool transposeA, bool transposeB)
     {
-        var backend = register ? fixture.Register : fixture.Tiled;
+        var backend = fixture.For(kernel);
         var a = TestArrays.Uniform(m * k, 1);
         var b = TestArrays.Uniform(k * n, 2);
         var c0 = TestArrays.Uniform(m * n, 3);
@@ -61,11 +76,12 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
 
     /// <summary>The fused GEMMs: bias and activation in the epilogue, the activation's derivative in the loads, db from the tiles.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AffineWithGpuTiles(bool register)
+    [InlineData("tiled")]
+    [InlineData("register")]
+    [InlineData("split")]
+    public void AffineWithGpuTiles(string kernel)
     {
-        var backend = register ? fixture.Register : fixture.Tiled;
+        var backend = fixture.For(kernel);
         var g = new AffineGeometry(19, 70, 66);
         var x = TestArrays.Uniform(g.Rows * g.Inputs, 8, -1f, 1f);
         var w = TestArrays.Uniform(g.Inputs * g.Outputs, 9, -0.3f, 0.3f);
@@ -94,11 +110,12 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
 
     /// <summary>The implicit-GEMM convolution: im2col read from x, NCHW written with bias and ReLU, db summed from the tiles.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ConvolutionReluWithGpuTiles(bool register)
+    [InlineData("tiled")]
+    [InlineData("register")]
+    [InlineData("split")]
+    public void ConvolutionReluWithGpuTiles(string kernel)
     {
-        var backend = register ? fixture.Register : fixture.Tiled;
+        var backend = fixture.For(kernel);
         var g = new ConvolutionGeometry(2, 3, 9, 8, 5, 3, 3, 1, 1);
         var x = TestArrays.Uniform(g.InputLength, 12);
         var w = TestArrays.Uniform(g.WeightLength, 13);
