@@ -56,7 +56,7 @@ public struct GemmArgs
     public ConvShape Conv;
 }
 
-public static class GemmKernels
+public static partial class GemmKernels
 {
     /// <summary>f(x) for an activation code (0 none, 1 ReLU, 2 sigmoid, 3 tanh).</summary>
     private static float Activate(int kind, float x) => kind switch

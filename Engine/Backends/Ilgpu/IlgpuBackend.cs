@@ -16,6 +16,8 @@ public enum IlgpuGemm
     Tiled,
     /// <summary>Always the register-tiled kernel (4x4 outputs per thread).</summary>
     Register,
+    /// <summary>The wide 128x128 kernel (8x8 per thread) wherever the shape allows it on GPU-sized groups, else register-tiled.</summary>
+    Wide,
     /// <summary>cuBLAS through ILGPU.Algorithms (CUDA only; also chosen by DEEPGPU_GEMM=cublas).</summary>
     CuBlas,
 }
