@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using DeepGpu.Backends;
 using DeepGpu.Backends.Cpu;
+using DeepGpu.Backends.Ilgpu;
 using DeepGpu.Diagnostics;
 using DeepGpu.Models;
 
@@ -36,7 +37,8 @@ internal sealed class BenchCommand : CliCommand
     }
 
     public override string Details => """
-        figures: GEMM GFLOP/s at n = 256, 512, 1024; ms per training step at batch 100 for two-layer,
+        figures: GEMM GFLOP/s at n = 256, 512, 1024 (on a GPU 1024, 2048, 4096, then the networks' own GEMM shapes,
+        beside cuBLAS on CUDA where it loads); ms per training step at batch 100 for two-layer,
         mlp 5x100 (SGD), simple-convnet and deep-convnet (Adam); simple-convnet inference images/s at batch 1000
         and its latency at batch 1 (ms); on the cpu backend first the measured FP32 FMA peak per vector tier, on one
         core and on all. Each is the median of repeated runs after a warm-up, with the device synchronised.
@@ -73,7 +75,13 @@ internal sealed class BenchCommand : CliCommand
             }
             var simulator = backend.Name == "ilgpu-cpu";
             if (simulator) terminal.Err.WriteLine("  ilgpu-cpu is a debugging simulator: small figures only (GEMM 32 to 128, the two-layer net).");
-            foreach (var n in simulator ? [32, 64, 128] : new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n, budgetSeconds: budget));
+            var gpu = backend is IlgpuBackend && !simulator;
+            foreach (var n in simulator ? [32, 64, 128] : gpu ? [1024, 2048, 4096] : new[] { 256, 512, 1024 }) Report(QuickBench.Gemm(backend, n, budgetSeconds: budget));
+            if (gpu)
+            {
+                foreach (var shape in QuickBench.NetworkGemms) Report(QuickBench.Gemm(backend, shape, budgetSeconds: budget));
+                if (backend.Name == "cuda") TimeCuBlas(budget, Report, names, terminal);
+            }
             foreach (var (spec, optimizer) in QuickBench.TrainingCases.Take(simulator ? 1 : int.MaxValue))
             {
                 using var o = optimizer();
@@ -87,8 +95,31 @@ internal sealed class BenchCommand : CliCommand
         return 0;
     }
 
+    /// <summary>cuBLAS's GEMM on the same figures as the own kernels, as backend cuda-cublas; one line where it does not load.</summary>
+    private static void TimeCuBlas(double budget, Action<BenchFigure> report, List<string> names, Terminal terminal)
+    {
+        IlgpuBackend cublas;
+        try
+        {
+            cublas = new IlgpuBackend("cuda", IlgpuGemm.CuBlas);
+        }
+        catch (DeepGpuException e)
+        {
+            terminal.Err.WriteLine($"  cuBLAS not timed: {e.Message}");
+            return;
+        }
+        using (cublas)
+        {
+            const string name = "cuda-cublas";
+            if (!names.Contains(name)) names.Add(name);
+            foreach (var n in new[] { 1024, 2048, 4096 }) report(QuickBench.Gemm(cublas, n, budgetSeconds: budget) with { Backend = name });
+            foreach (var shape in QuickBench.NetworkGemms) report(QuickBench.Gemm(cublas, shape, budgetSeconds: budget) with { Backend = name });
+        }
+    }
+
     private static string ToJson(BenchFigure f) => f.Kind switch
     {
+        "gemm-shape" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, shape = f.Subject, gflops = Significant(f.Value) }),
         "gemm" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, n = f.Size, gflops = Significant(f.Value) }),
         "train" => JsonSerializer.Serialize(new
         {
@@ -124,6 +155,7 @@ internal sealed class BenchCommand : CliCommand
             var label = kind switch
             {
                 "gemm" => $"GEMM n={size} (GFLOP/s)",
+                "gemm-shape" => $"GEMM {subject} (GFLOP/s)",
                 "train" => $"train {subject} b{size} (ms/step)",
                 "latency" => $"infer {subject} b{size} latency (ms)",
                 "peak" => $"FMA peak {subject}, {size} core{(size == 1 ? "" : "s")} (GFLOP/s)",

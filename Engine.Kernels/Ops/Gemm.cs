@@ -23,6 +23,11 @@
 //   (ceil(N/B), ceil(M/B)), group (T, T). Thread (tx, ty) owns rows by·B + ty + r·T and columns
 //   bx·B + tx + c·T (r, c in 0..3), unrolled by hand because ILGPU 1.5.3 does not unroll loops.
 //   With Tile16 that is the 64x64 tile with 4x4 per thread.
+// Split-K (SliceK > 0, both kernels): grid z = slice; slice z sums k in [z·SliceK, (z+1)·SliceK) (SliceK a multiple of
+//   the K step, so no tile straddles two slices) and writes its raw partial C densely to c[z·M·N + row·N + col] and
+//   its partial sums to sums[z·L + i] (L = M or N by SumMode). SplitKReduce then adds the slices in order (the same
+//   result on every run, no atomics) and applies the epilogue: for small M x N with a long K (a convolution's weight
+//   gradient), where the plain grid would leave most multiprocessors idle.
 using ILGPU;
 
 namespace DeepGpu.Kernels;
@@ -45,11 +50,13 @@ public struct GemmArgs
     public int FormA, FormB, FormC;
     public int DerivA, DerivB;
     public int BiasMode, Activation, SumMode;
+    /// <summary>K per slice of a split-K launch (a multiple of the kernel's K step); 0 runs K whole.</summary>
+    public int SliceK;
     /// <summary>The convolution the Im2Col and Nchw forms refer to.</summary>
     public ConvShape Conv;
 }
 
-public static class GemmKernels
+public static partial class GemmKernels
 {
     /// <summary>f(x) for an activation code (0 none, 1 ReLU, 2 sigmoid, 3 tanh).</summary>
     private static float Activate(int kind, float x) => kind switch
@@ -113,11 +120,57 @@ public static class GemmKernels
     private static void Store(GemmArgs g, ArrayView<float> c, ArrayView<float> bias, int row, int col, float sum)
     {
         if (row >= g.M || col >= g.N) return;
+        if (g.SliceK != 0)
+        {
+            c[(Grid.IdxZ * g.M + row) * g.N + col] = sum;
+            return;
+        }
+        Finish(g, c, bias, row, col, sum);
+    }
+
+    /// <summary>The epilogue: alpha, beta·C, bias and activation, written in C's form.</summary>
+    private static void Finish(GemmArgs g, ArrayView<float> c, ArrayView<float> bias, int row, int col, float sum)
+    {
         var idx = g.FormC == GemmForm.Nchw ? NchwIndex(g.Conv, row, col) : row * g.N + col;
         var v = g.Beta == 0f ? g.Alpha * sum : g.Alpha * sum + g.Beta * c[idx];
         if (g.BiasMode == 1) v += bias[col];
         else if (g.BiasMode == 2) v += bias[row];
         c[idx] = Activate(g.Activation, v);
+    }
+
+    /// <summary>The first k of this block's slice (0 unless split-K).</summary>
+    private static int SliceStart(GemmArgs g) => Grid.IdxZ * g.SliceK;
+
+    /// <summary>One past the last k of this block's slice.</summary>
+    private static int SliceEnd(GemmArgs g)
+    {
+        if (g.SliceK == 0) return g.K;
+        var end = (Grid.IdxZ + 1) * g.SliceK;
+        return end < g.K ? end : g.K;
+    }
+
+    /// <summary>
+    /// Split-K's second launch, one thread per element of C and then of the sums: adds the slices' partials in slice
+    /// order and applies the epilogue. Launch: M·N + L threads (L = M or N by SumMode, else 0); g is the split launch's.
+    /// </summary>
+    public static void SplitKReduce(Index1D i, GemmArgs g, ArrayView<float> partials, ArrayView<float> partialSums,
+        ArrayView<float> c, ArrayView<float> bias, ArrayView<float> sums)
+    {
+        var slices = (g.K + g.SliceK - 1) / g.SliceK;
+        var cells = g.M * g.N;
+        if (i < cells)
+        {
+            var total = 0f;
+            for (var z = 0; z < slices; z++) total += partials[z * cells + i];
+            var row = i / g.N;
+            Finish(g, c, bias, row, i - row * g.N, total);
+            return;
+        }
+        var j = i - cells;
+        var length = g.SumMode == 1 ? g.M : g.N;
+        var sum = 0f;
+        for (var z = 0; z < slices; z++) sum += partialSums[z * length + j];
+        sums[j] = sum;
     }
 
     /// <summary>Shared-memory tiled GEMM (see file header for the launch shape and the fusions).</summary>
@@ -135,7 +188,7 @@ public static class GemmKernels
         var sumsB = g.SumMode == 2 && Grid.IdxY == 0 && ty == 0;
         var sum = 0f;
         var partial = 0f;
-        for (var k0 = 0; k0 < g.K; k0 += t)
+        for (int k0 = SliceStart(g), kEnd = SliceEnd(g); k0 < kEnd; k0 += t)
         {
             // Consecutive tx read consecutive addresses in every transpose case (coalesced loads): a transposed
             // operand is read with the roles of tx and ty swapped.
@@ -156,8 +209,8 @@ public static class GemmKernels
             Group.Barrier();
         }
         Store(g, c, bias, row, col, sum);
-        if (sumsA && row < g.M) sums[row] = partial;
-        if (sumsB && col < g.N) sums[col] = partial;
+        if (sumsA && row < g.M) sums[Grid.IdxZ * g.M + row] = partial;
+        if (sumsB && col < g.N) sums[Grid.IdxZ * g.N + col] = partial;
     }
 
     /// <summary>Register-tiled GEMM, 4x4 outputs per thread (see file header for the launch shape and the fusions).</summary>
@@ -182,7 +235,7 @@ public static class GemmKernels
         float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
         float c00 = 0, c01 = 0, c02 = 0, c03 = 0, c10 = 0, c11 = 0, c12 = 0, c13 = 0;
         float c20 = 0, c21 = 0, c22 = 0, c23 = 0, c30 = 0, c31 = 0, c32 = 0, c33 = 0;
-        for (var k0 = 0; k0 < g.K; k0 += t)
+        for (int k0 = SliceStart(g), kEnd = SliceEnd(g); k0 < kEnd; k0 += t)
         {
             // Each thread loads 4 cells of each tile (B·T = 4·threads).
             for (var q = 0; q < 4; q++)
@@ -240,10 +293,11 @@ public static class GemmKernels
         {
             var limit = sumsA ? g.M : g.N;
             var at = (sumsA ? rowBase : colBase) + first;
-            if (at < limit) sums[at] = s0;
-            if (at + t < limit) sums[at + t] = s1;
-            if (at + 2 * t < limit) sums[at + 2 * t] = s2;
-            if (at + 3 * t < limit) sums[at + 3 * t] = s3;
+            var slice = Grid.IdxZ * limit;
+            if (at < limit) sums[slice + at] = s0;
+            if (at + t < limit) sums[slice + at + t] = s1;
+            if (at + 2 * t < limit) sums[slice + at + 2 * t] = s2;
+            if (at + 3 * t < limit) sums[slice + at + 3 * t] = s3;
         }
     }
 }

@@ -29,5 +29,8 @@ public sealed class CpuVector256Fixture() : BackendFixture(() => new CpuBackend(
 public sealed class CpuVector512Fixture() : BackendFixture(() => new CpuBackend(CpuTier.Vector512));
 /// <summary>The simulator with ILGPU's assertions on; an out-of-bounds index is recorded by <see cref="TestSupport.KernelAssertions"/>.</summary>
 public sealed class IlgpuCpuFixture() : BackendFixture(() => new IlgpuBackend("ilgpu-cpu", IlgpuGemm.Auto, gpuShapedCpu: false, assertions: true));
+/// <summary>The simulator splitting every GEMM longer than 8 in K into slices of 8 (two K steps), then adding them.</summary>
+public sealed class IlgpuCpuSplitKFixture() : BackendFixture(() =>
+    new IlgpuBackend("ilgpu-cpu", IlgpuGemm.Auto, gpuShapedCpu: false, assertions: true, forcedSliceK: 8));
 public sealed class CudaFixture() : BackendFixture("cuda");
 public sealed class OpenClFixture() : BackendFixture("opencl");

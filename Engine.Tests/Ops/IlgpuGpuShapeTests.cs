@@ -11,11 +11,25 @@ public sealed class GpuShapedCpuFixture : IDisposable
 {
     public IlgpuBackend Tiled { get; } = new("ilgpu-cpu", IlgpuGemm.Tiled, gpuShapedCpu: true, assertions: true);
     public IlgpuBackend Register { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true, assertions: true);
+    /// <summary>The register tile split over K in slices of 16 (one K step each) wherever K is longer.</summary>
+    public IlgpuBackend SplitRegister { get; } = new("ilgpu-cpu", IlgpuGemm.Register, gpuShapedCpu: true, assertions: true, forcedSliceK: 16);
+    public IlgpuBackend Wide { get; } = new("ilgpu-cpu", IlgpuGemm.Wide, gpuShapedCpu: true, assertions: true);
+
+    /// <summary>The backend that runs <paramref name="kernel"/>: tiled, register or split (split-K register).</summary>
+    public IlgpuBackend For(string kernel) => kernel switch
+    {
+        "tiled" => Tiled,
+        "register" => Register,
+        "split" => SplitRegister,
+        _ => throw new ArgumentOutOfRangeException(nameof(kernel), kernel, "tiled, register or split"),
+    };
 
     public void Dispose()
     {
         Tiled.Dispose();
         Register.Dispose();
+        SplitRegister.Dispose();
+        Wide.Dispose();
     }
 }
 
@@ -40,14 +54,17 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
     }
 
     [Theory]
-    [InlineData(false, 33, 17, 40, false, false)]
-    [InlineData(false, 17, 35, 21, true, true)]
-    [InlineData(true, 70, 66, 19, false, false)]
-    [InlineData(true, 65, 67, 17, true, false)]
-    [InlineData(true, 9, 70, 33, false, true)]
-    public void GemmWithGpuTiles(bool register, int m, int n, int k, bool transposeA, bool transposeB)
+    [InlineData("tiled", 33, 17, 40, false, false)]
+    [InlineData("tiled", 17, 35, 21, true, true)]
+    [InlineData("register", 70, 66, 19, false, false)]
+    [InlineData("register", 65, 67, 17, true, false)]
+    [InlineData("register", 9, 70, 33, false, true)]
+    [InlineData("split", 70, 66, 40, false, false)]
+    [InlineData("split", 9, 5, 33, true, true)]
+    [InlineData("split", 65, 3, 17, true, false)]
+    public void GemmWithGpuTiles(string kernel, int m, int n, int k, bool transposeA, bool transposeB)
     {
-        var backend = register ? fixture.Register : fixture.Tiled;
+        var backend = fixture.For(kernel);
         var a = TestArrays.Uniform(m * k, 1);
         var b = TestArrays.Uniform(k * n, 2);
         var c0 = TestArrays.Uniform(m * n, 3);
@@ -59,13 +76,61 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
         Expect.Close(Reference.Gemm(transposeA, transposeB, m, n, k, 1.5f, a, b, -0.5f, c0), c, 1e-5, 1e-5);
     }
 
+    /// <summary>
+    /// The wide 128x128 kernel on the shapes it takes (one K step, several, several blocks each way, beta), and the
+    /// register kernel it leaves the rest to: a view off the 16-byte boundary, a transposed operand, M off 128.
+    /// </summary>
+    [Theory]
+    [InlineData(128, 128, 8, false, 0, true)]
+    [InlineData(256, 128, 40, false, 0, true)]
+    [InlineData(128, 256, 16, false, 0, true)]
+    [InlineData(128, 128, 24, false, 1, false)]
+    [InlineData(128, 128, 24, true, 0, false)]
+    [InlineData(136, 128, 8, false, 0, false)]
+    public void GemmWithTheWideTile(int m, int n, int k, bool transposeB, int offset, bool wide)
+    {
+        var backend = fixture.Wide;
+        var a = TestArrays.Uniform(m * k, 21);
+        var b = TestArrays.Uniform(k * n, 22);
+        var c0 = TestArrays.Uniform(m * n, 23);
+        using var ab = backend.Allocate<float>(offset + a.Length);
+        using var bb = backend.Allocate<float>(b.Length);
+        backend.Upload<float>(a, ab.View.Slice(offset, a.Length));
+        backend.Upload<float>(b, bb);
+        var before = backend.WideLaunches;
+        var c = Run(backend, c0, cv => backend.Gemm(false, transposeB, m, n, k, 1.5f, ab.View.Slice(offset, a.Length), bb, -0.5f, cv));
+        Assert.Equal(wide ? 1 : 0, backend.WideLaunches - before);
+        Expect.Close(Reference.Gemm(false, transposeB, m, n, k, 1.5f, a, b, -0.5f, c0), c, 1e-5, 1e-5);
+    }
+
+    /// <summary>An affine layer's forward pass on the wide tile: bias and activation in its epilogue.</summary>
+    [Fact]
+    public void AffineForwardWithTheWideTile()
+    {
+        var backend = fixture.Wide;
+        var g = new AffineGeometry(128, 16, 256);
+        var x = TestArrays.Uniform(g.Rows * g.Inputs, 24, -1f, 1f);
+        var w = TestArrays.Uniform(g.Inputs * g.Outputs, 25, -0.3f, 0.3f);
+        var bias = TestArrays.Uniform(g.Outputs, 26);
+        using var xb = Upload(backend, x);
+        using var wb = Upload(backend, w);
+        using var bb = Upload(backend, bias);
+        var before = backend.WideLaunches;
+        var y = Run(backend, new float[g.Rows * g.Outputs], v => backend.AffineForward(g, Activation.Tanh, new AffineForwardBuffers { X = xb, W = wb, B = bb, Y = v }));
+        Assert.Equal(1, backend.WideLaunches - before);
+        var reference = Reference.ActivationForward(Activation.Tanh,
+            Reference.AddBias(Reference.Gemm(false, false, g.Rows, g.Outputs, g.Inputs, 1f, x, w, 0f, new float[y.Length]), bias, g.Rows, g.Outputs));
+        Expect.Close(reference, y, 1e-5, 1e-5);
+    }
+
     /// <summary>The fused GEMMs: bias and activation in the epilogue, the activation's derivative in the loads, db from the tiles.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void AffineWithGpuTiles(bool register)
+    [InlineData("tiled")]
+    [InlineData("register")]
+    [InlineData("split")]
+    public void AffineWithGpuTiles(string kernel)
     {
-        var backend = register ? fixture.Register : fixture.Tiled;
+        var backend = fixture.For(kernel);
         var g = new AffineGeometry(19, 70, 66);
         var x = TestArrays.Uniform(g.Rows * g.Inputs, 8, -1f, 1f);
         var w = TestArrays.Uniform(g.Inputs * g.Outputs, 9, -0.3f, 0.3f);
@@ -94,11 +159,12 @@ public sealed class IlgpuGpuShapeTests(GpuShapedCpuFixture fixture) : IClassFixt
 
     /// <summary>The implicit-GEMM convolution: im2col read from x, NCHW written with bias and ReLU, db summed from the tiles.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void ConvolutionReluWithGpuTiles(bool register)
+    [InlineData("tiled")]
+    [InlineData("register")]
+    [InlineData("split")]
+    public void ConvolutionReluWithGpuTiles(string kernel)
     {
-        var backend = register ? fixture.Register : fixture.Tiled;
+        var backend = fixture.For(kernel);
         var g = new ConvolutionGeometry(2, 3, 9, 8, 5, 3, 3, 1, 1);
         var x = TestArrays.Uniform(g.InputLength, 12);
         var w = TestArrays.Uniform(g.WeightLength, 13);

@@ -43,6 +43,17 @@ public sealed partial class KernelCodeTests
         Assert.True(bytes >= 2 * 4 * 4 * 256, $"found {bytes} bytes of shared memory declarations");
     }
 
+    /// <summary>The wide GEMM's loads are 16-byte vectors: global A and B tiles, and the four shared fragments of a k step.</summary>
+    [Fact]
+    public void WideGemmLoadsVectors()
+    {
+        var lines = KernelCompileTests.Ptx("GemmKernels.Wide").Split('\n').Select(l => l.Trim()).ToList();
+        var vectorLoads = lines.Where(l => l.StartsWith("ld.", StringComparison.Ordinal) && l.Contains(".v4.f32", StringComparison.Ordinal)).ToList();
+        var shared = vectorLoads.Count(l => l.StartsWith("ld.shared.", StringComparison.Ordinal));
+        Assert.True(vectorLoads.Count - shared >= 2, $"{vectorLoads.Count - shared} global vector loads in the wide GEMM's PTX: {string.Join(" | ", lines.Where(l => l.StartsWith("ld.", StringComparison.Ordinal)).Take(12))}");
+        Assert.True(shared >= 4, $"{shared} shared vector loads in the wide GEMM's PTX");
+    }
+
     [OpenClCompilerTheory]
     [MemberData(nameof(KernelCompileTests.KernelNames), MemberType = typeof(KernelCompileTests))]
     public void OpenClCCompilesWithClang(string kernel)

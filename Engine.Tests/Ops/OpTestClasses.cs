@@ -101,6 +101,12 @@ public sealed class IlgpuCpuOpTests(IlgpuCpuFixture fixture) : BackendOpTests(fi
     protected override bool ShortShapes => true;
 }
 
+/// <summary>The op suite on the simulator with every long GEMM split over K (the path GPUs take for small outputs with a long K).</summary>
+public sealed class IlgpuCpuSplitKOpTests(IlgpuCpuSplitKFixture fixture) : BackendOpTests(fixture.Backend), IClassFixture<IlgpuCpuSplitKFixture>
+{
+    protected override bool ShortShapes => true;
+}
+
 /// <summary>The op suite on the first CUDA device; skipped, with the reason, when there is none.</summary>
 [RequiresDevice("cuda")]
 public sealed class CudaOpTests(CudaFixture fixture) : BackendOpTests(fixture.Backend), IClassFixture<CudaFixture>

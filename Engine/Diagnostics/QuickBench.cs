@@ -11,7 +11,7 @@ using DeepGpu.Training;
 namespace DeepGpu.Diagnostics;
 
 /// <summary>One measured figure of <see cref="QuickBench"/>.</summary>
-/// <param name="Kind">gemm, train, infer, latency (batch-1 inference) or peak (FMA throughput of a vector tier).</param>
+/// <param name="Kind">gemm, gemm-shape (a network's own GEMM shape), train, infer, latency (batch-1 inference) or peak (FMA throughput of a vector tier).</param>
 /// <param name="Subject">The GEMM size, the network's name, or the tier.</param>
 /// <param name="Size">The GEMM's n, the batch, or the cores a peak ran on.</param>
 /// <param name="Value">GFLOP/s, ms per step, images per second, or ms per batch.</param>
@@ -74,16 +74,38 @@ public static class QuickBench
         return times[repeats / 2];
     }
 
+    /// <summary>
+    /// The networks' own GEMM shapes at batch 100, as plain GEMMs (M x N x K, B transposed where the layer reads it so):
+    /// small outputs with a long K (weight gradients, split over K on a GPU) and the wide convolution forward.
+    /// </summary>
+    public static IReadOnlyList<(string Name, int M, int N, int K, bool TransposeB)> NetworkGemms { get; } =
+    [
+        ("two-layer fc1 forward", 100, 50, 784, false),
+        ("simple-convnet fc1 forward", 100, 100, 4_320, false),
+        ("simple-convnet conv1 dW", 30, 25, 57_600, true),
+        ("deep-convnet conv1 dW", 16, 9, 78_400, true),
+        ("deep-convnet conv6 dW", 64, 576, 6_400, true),
+        ("deep-convnet conv2 forward", 16, 78_400, 144, false),
+    ];
+
     /// <summary>GFLOP/s of an n×n×n single-precision GEMM (2n³ flops).</summary>
-    public static BenchFigure Gemm(Backend backend, int n, int repeats = 7, double budgetSeconds = DefaultBudgetSeconds)
+    public static BenchFigure Gemm(Backend backend, int n, int repeats = 7, double budgetSeconds = DefaultBudgetSeconds) =>
+        Gemm(backend, "gemm", $"{n}x{n}x{n}", n, n, n, false, repeats, budgetSeconds) with { Size = n };
+
+    /// <summary>GFLOP/s of one of <see cref="NetworkGemms"/>: kind gemm-shape, the shape's name as subject.</summary>
+    public static BenchFigure Gemm(Backend backend, (string Name, int M, int N, int K, bool TransposeB) shape, int repeats = 7,
+        double budgetSeconds = DefaultBudgetSeconds) =>
+        Gemm(backend, "gemm-shape", shape.Name, shape.M, shape.N, shape.K, shape.TransposeB, repeats, budgetSeconds);
+
+    private static BenchFigure Gemm(Backend backend, string kind, string subject, int m, int n, int k, bool transposeB, int repeats,
+        double budgetSeconds)
     {
-        using var a = backend.Allocate<float>(n * n);
-        using var b = backend.Allocate<float>(n * n);
-        using var c = backend.Allocate<float>(n * n);
-        var values = Enumerable.Range(0, n * n).Select(i => (i % 17) * 0.01f).ToArray();
-        backend.Upload<float>(values, a);
-        backend.Upload<float>(values, b);
-        void Once() => backend.Gemm(false, false, n, n, n, 1f, a, b, 0f, c);
+        using var a = backend.Allocate<float>(m * k);
+        using var b = backend.Allocate<float>(k * n);
+        using var c = backend.Allocate<float>(m * n);
+        backend.Upload<float>(Enumerable.Range(0, m * k).Select(i => (i % 17) * 0.01f).ToArray(), a);
+        backend.Upload<float>(Enumerable.Range(0, k * n).Select(i => (i % 13) * 0.01f).ToArray(), b);
+        void Once() => backend.Gemm(false, transposeB, m, n, k, 1f, a, b, 0f, c);
         // Enough calls per timed run that small sizes are not all launch overhead, judged from one call.
         var clock = Stopwatch.StartNew();
         Once();
@@ -93,7 +115,7 @@ public static class QuickBench
         {
             for (var i = 0; i < calls; i++) Once();
         }, warmup: 1, repeats, budgetSeconds);
-        return new BenchFigure(backend.Name, "gemm", $"{n}x{n}x{n}", n, 2.0 * n * n * n * calls / seconds / 1e9, "GFLOP/s");
+        return new BenchFigure(backend.Name, kind, subject, m, 2.0 * m * n * k * calls / seconds / 1e9, "GFLOP/s");
     }
 
     /// <summary>

@@ -61,7 +61,7 @@ if grep -Eq '^opencl .* usable$' "$out/steps/devices.log"; then
   step check-opencl 60 0 "$exe" check --backend opencl --json
 fi
 step train-cuda 120 0 "$exe" train --model simple-convnet --backend cuda --epochs 10 --json --data "$data"
-step bench-cuda 60 0 "$exe" bench --backend cuda --json --budget 1
+step bench-cuda 90 0 "$exe" bench --backend cuda --json --budget 1
 step out-of-memory 40 1 "$exe" train --model "$here/oom-net.json" --backend cuda --epochs 1 --batch 60000 --data "$data"
 step torch 60 0 python3 "$here/torch_reference.py" 200
 

@@ -15,7 +15,9 @@ public sealed partial class IlgpuBackend
     private Action<AcceleratorStream, KernelConfig, ArrayView<float>, float, ArrayView<float>> _sumOfSquares = null!;
 
     private Action<AcceleratorStream, KernelConfig, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
-        ArrayView<float>, ArrayView<float>> _gemmTiled = null!, _gemmRegister = null!;
+        ArrayView<float>, ArrayView<float>> _gemmTiled = null!, _gemmRegister = null!, _gemmWide = null!;
+    private Action<AcceleratorStream, Index1D, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+        ArrayView<float>> _gemmSplitKReduce = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int> _addBias = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, int, int> _addChannelBias = null!;
     private Action<AcceleratorStream, KernelConfig, ChannelShape, ArrayView<float>, ArrayView<float>> _channelSum = null!;
@@ -90,6 +92,10 @@ public sealed partial class IlgpuBackend
             ArrayView<float>, ArrayView<float>>(GemmKernels.Tiled<TTile>));
         _gemmRegister = Counted(a.LoadKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>>(GemmKernels.Register<TTile>));
+        _gemmWide = Counted(a.LoadKernel<GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>, ArrayView<float>>(GemmKernels.Wide));
+        _gemmSplitKReduce = Counted(a.LoadAutoGroupedKernel<Index1D, GemmArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
+            ArrayView<float>>(GemmKernels.SplitKReduce));
         _addBias = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int>(BiasKernels.AddBias));
         _addChannelBias = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, int, int>(BiasKernels.AddChannelBias));
         _channelSum = Counted(a.LoadKernel<ChannelShape, ArrayView<float>, ArrayView<float>>(ReductionKernels.ChannelSum<TGroup>));

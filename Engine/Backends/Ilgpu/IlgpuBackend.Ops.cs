@@ -52,19 +52,102 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         }
         ArrayView<float> none = _placeholder.View;
         LaunchGemm(new GemmArgs { M = m, N = n, K = k, TransA = transposeA ? 1 : 0, TransB = transposeB ? 1 : 0, Alpha = alpha, Beta = beta },
-            View(a), none, View(b), none, View(c), none, none);
+            View(a), none, View(b), none, View(c), none, none, VectorAligned(a, b));
     }
 
-    /// <summary>One launch of the GEMM kernel (M and N at least 1): register-tiled on CUDA for matrices of a block tile or more.</summary>
+    /// <summary>
+    /// The GEMM kernel (M and N at least 1): on CUDA the wide 128x128 tile for large aligned dense shapes, register-tiled
+    /// for matrices of a block tile or more, else shared-memory tiled; split over K (a second launch adds the slices)
+    /// where the grid would leave most of a GPU's multiprocessors idle. <paramref name="vectorAligned"/>: A and B start
+    /// on a 16-byte boundary.
+    /// </summary>
     private void LaunchGemm(GemmArgs args, ArrayView<float> a, ArrayView<float> auxA, ArrayView<float> b, ArrayView<float> auxB,
-        ArrayView<float> c, ArrayView<float> bias, ArrayView<float> sums)
+        ArrayView<float> c, ArrayView<float> bias, ArrayView<float> sums, bool vectorAligned = false)
     {
+        if (UseWide(args, vectorAligned))
+        {
+            WideLaunches++;
+            _gemmWide(_stream, new KernelConfig(new Index2D(args.N / 128, args.M / 128), new Index2D(16, 16)), args, a, auxA, b, auxB, c, bias, sums);
+            return;
+        }
         var blockTile = 4 * _tile;
-        var register = _gemmMode == IlgpuGemm.Register ||
+        var register = _gemmMode is IlgpuGemm.Register or IlgpuGemm.Wide ||
             (_gemmMode == IlgpuGemm.Auto && _accelerator.AcceleratorType == AcceleratorType.Cuda && args.M >= blockTile && args.N >= blockTile);
         var edge = register ? blockTile : _tile;
-        var config = new KernelConfig(new Index2D(Blocks(args.N, edge), Blocks(args.M, edge)), new Index2D(_tile, _tile));
-        (register ? _gemmRegister : _gemmTiled)(_stream, config, args, a, auxA, b, auxB, c, bias, sums);
+        var grid = new Index2D(Blocks(args.N, edge), Blocks(args.M, edge));
+        var kernel = register ? _gemmRegister : _gemmTiled;
+        args.SliceK = SliceLength(args.K, grid.Size);
+        if (args.SliceK == 0)
+        {
+            kernel(_stream, new KernelConfig(grid, new Index2D(_tile, _tile)), args, a, auxA, b, auxB, c, bias, sums);
+            return;
+        }
+        var slices = Blocks(args.K, args.SliceK);
+        var cells = args.M * args.N;
+        var sumLength = args.SumMode switch { 1 => args.M, 2 => args.N, _ => 0 };
+        var workspace = SplitWorkspace(slices * (cells + sumLength));
+        var partials = workspace.SubView(0, slices * cells);
+        ArrayView<float> partialSums = sumLength == 0 ? _placeholder.View : workspace.SubView(slices * cells, slices * sumLength);
+        kernel(_stream, new KernelConfig(new Index3D(grid.X, grid.Y, slices), new Index3D(_tile, _tile, 1)),
+            args, a, auxA, b, auxB, partials, bias, partialSums);
+        _gemmSplitKReduce(_stream, cells + sumLength, args, partials, partialSums, c, bias, sums);
+    }
+
+    /// <summary>
+    /// Whether the wide kernel takes a GEMM: what it was written for (see GemmWide.cs), on GPU-sized groups, and on CUDA
+    /// only when its 128x128 blocks still give every multiprocessor one (the 64x64 tile spreads smaller ones wider).
+    /// </summary>
+    private bool UseWide(GemmArgs g, bool vectorAligned)
+    {
+        var fits = _tile == default(Tile16).Size && vectorAligned && g.TransA == 0 && g.TransB == 0 &&
+            g.FormA == GemmForm.Dense && g.FormB == GemmForm.Dense && g.DerivA == 0 && g.DerivB == 0 && g.SumMode == 0 &&
+            g.M % 128 == 0 && g.N % 128 == 0 && g.K % 8 == 0 && g.K > 0;
+        if (!fits) return false;
+        return _gemmMode == IlgpuGemm.Wide || (_gemmMode == IlgpuGemm.Auto && _accelerator.AcceleratorType == AcceleratorType.Cuda &&
+            (long)(g.M / 128) * (g.N / 128) >= _accelerator.NumMultiprocessors);
+    }
+
+    /// <summary>Both views start on a 16-byte boundary (the wide kernel's vector loads need it).</summary>
+    private static bool VectorAligned(BufferView<float> a, BufferView<float> b) => a.Offset % 4 == 0 && b.Offset % 4 == 0;
+
+    /// <summary>Launches of the wide kernel so far (tests check that a shape took it).</summary>
+    internal long WideLaunches { get; private set; }
+
+    private int SliceLength(int k, long blocks)
+    {
+        if (_forcedSliceK > 0) return k > _forcedSliceK ? _forcedSliceK : 0;
+        return _splitK ? SliceLength(k, blocks, _accelerator.NumMultiprocessors, _tile) : 0;
+    }
+
+    /// <summary>
+    /// K per slice for a GEMM of <paramref name="blocks"/> output blocks on a GPU of <paramref name="multiprocessors"/>,
+    /// 0 to run K whole: split when the blocks fill under half the multiprocessors, into enough slices for about two
+    /// blocks on each, every slice at least eight K steps long and at most <see cref="MaxSlices"/> slices.
+    /// </summary>
+    internal static int SliceLength(int k, long blocks, int multiprocessors, int kStep)
+    {
+        if (2 * blocks > multiprocessors) return 0;
+        var wanted = 2L * multiprocessors;
+        var slices = (int)Math.Min(Math.Min((wanted + blocks - 1) / blocks, k / (8L * kStep)), MaxSlices);
+        if (slices < 2) return 0;
+        return Blocks(Blocks(k, slices), kStep) * kStep;
+    }
+
+    /// <summary>The split-K partials' workspace, grown (never shrunk) to at least <paramref name="length"/> floats.</summary>
+    private ArrayView<float> SplitWorkspace(int length)
+    {
+        if (_splitPartials is null || _splitPartials.Length < length)
+        {
+            if (_splitPartials is not null)
+            {
+                // Launches already queued may still read the old workspace.
+                _stream.Synchronize();
+                _splitPartials.Dispose();
+                _splitPartials = null;
+            }
+            _splitPartials = Allocate<float>(length);
+        }
+        return View(_splitPartials.View).SubView(0, length);
     }
 
     /// <summary>The kernels' activation code: 0 none, 1 ReLU, 2 sigmoid, 3 tanh.</summary>
@@ -83,7 +166,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         if (g.Rows == 0 || g.Outputs == 0) return;
         ArrayView<float> none = _placeholder.View;
         LaunchGemm(new GemmArgs { M = g.Rows, N = g.Outputs, K = g.Inputs, Alpha = 1f, BiasMode = 1, Activation = Code(activation) },
-            View(b.X), none, View(b.W), none, View(b.Y), View(b.B), none);
+            View(b.X), none, View(b.W), none, View(b.Y), View(b.B), none, VectorAligned(b.X, b.W));
     }
 
     protected override void AffineBackwardCore(AffineGeometry g, Activation? activation, in AffineBackwardBuffers b)

@@ -16,6 +16,8 @@ public enum IlgpuGemm
     Tiled,
     /// <summary>Always the register-tiled kernel (4x4 outputs per thread).</summary>
     Register,
+    /// <summary>The wide 128x128 kernel (8x8 per thread) wherever the shape allows it on GPU-sized groups, else register-tiled.</summary>
+    Wide,
     /// <summary>cuBLAS through ILGPU.Algorithms (CUDA only; also chosen by DEEPGPU_GEMM=cublas).</summary>
     CuBlas,
 }
@@ -36,6 +38,12 @@ public sealed partial class IlgpuBackend : Backend
     private readonly IlgpuGemm _gemmMode;
     private readonly int _tile;
     private readonly int _group;
+    /// <summary>Split-K on a GPU (DEEPGPU_SPLITK=0 turns it off, to compare).</summary>
+    private readonly bool _splitK;
+    /// <summary>A fixed K per slice for every GEMM longer than it (tests run split-K on the simulator with it); 0 none.</summary>
+    private readonly int _forcedSliceK;
+    private DeviceBuffer<float>? _splitPartials;
+    private const int MaxSlices = 64;
     private bool _disposed;
 
     /// <summary>Opens the first device of a kind: "cuda", "opencl" or "ilgpu-cpu".</summary>
@@ -56,7 +64,7 @@ public sealed partial class IlgpuBackend : Backend
     /// Trace.Assert whatever the context says; an out-of-bounds index fails the assertion (which, with .NET's
     /// default listener, ends the process). GPU code has no such checks.
     /// </remarks>
-    internal IlgpuBackend(string name, IlgpuGemm gemm, bool gpuShapedCpu, bool assertions = false)
+    internal IlgpuBackend(string name, IlgpuGemm gemm, bool gpuShapedCpu, bool assertions = false, int forcedSliceK = 0)
     {
         NativeLibraries.Register();
         Name = name;
@@ -94,6 +102,9 @@ public sealed partial class IlgpuBackend : Backend
                 }
             }
             _gemmMode = gemm;
+            _splitK = _accelerator.AcceleratorType != AcceleratorType.CPU && Environment.GetEnvironmentVariable("DEEPGPU_SPLITK") != "0";
+            // A slice is whole K steps, so no tile straddles two slices.
+            _forcedSliceK = forcedSliceK <= 0 ? 0 : Blocks(forcedSliceK, _tile) * _tile;
             DeviceName = _accelerator.AcceleratorType == AcceleratorType.CPU
                 ? $"ILGPU CPU accelerator, a simulator ({_accelerator.MaxNumThreadsPerGroup} threads per group)"
                 : _accelerator.Name;
@@ -244,6 +255,7 @@ public sealed partial class IlgpuBackend : Backend
             // A failed device cannot be drained; release what we hold anyway.
         }
         _blas?.Dispose();
+        _splitPartials?.Dispose();
         _placeholder?.Dispose();
         _stream?.Dispose();
         _accelerator?.Dispose();
