@@ -29,8 +29,7 @@ public abstract class StepGraphTests(Backend backend, ITestOutputHelper output)
         var options = new TrainerOptions { BatchSize = 4, Seed = 3, Augment = new AugmentOptions(), WeightDecay = 0.001f };
         using var step = new TrainingStep(model, optimizer, options, data) { PlainLaunches = plain };
         for (var i = 0; i < steps; i++) step.Run(i % 2 * 4, (ulong)i);
-        var values = new float[model.Parameters.Length];
-        Backend.Download(model.Parameters.View, values);
+        var values = model.Parameters.ToHostArray();
         output.WriteLine($"{Backend.Name} {network}: graph {step.RunsAsGraph} ({step.GraphStatus})");
         return (values, step.RunsAsGraph, step.GraphStatus);
     }

@@ -6,6 +6,7 @@ using DeepGpu.Layers;
 using DeepGpu.Models;
 using DeepGpu.Optimizers;
 using DeepGpu.Tests.Ops;
+using DeepGpu.Tests.TestSupport;
 using DeepGpu.Training;
 using Xunit;
 using Xunit.Abstractions;
@@ -134,8 +135,8 @@ public sealed class StepRecordTests(IlgpuCpuFixture ilgpu, CpuFixture cpu, ITest
         }
         HostValuedSteps(reference, referenceOptimizer, referenceData, options, 5);
 
-        var actual = Download(backend, model.Parameters);
-        var expected = Download(backend, reference.Parameters);
+        var actual = model.Parameters.ToHostArray();
+        var expected = reference.Parameters.ToHostArray();
         var worst = actual.Zip(expected, (x, y) => Math.Abs(x - y) / Math.Max(1f, Math.Abs(y))).Max();
         output.WriteLine($"{backendName} {network}: largest difference {worst:G3}, steps {optimizer.Steps}");
         Assert.True(worst <= 1e-5f, $"{backendName} {network}: parameters differ by up to {worst:G3} (relative) after 5 steps");
@@ -145,7 +146,7 @@ public sealed class StepRecordTests(IlgpuCpuFixture ilgpu, CpuFixture cpu, ITest
         using var g = fresh;
         using var h = freshOptimizer;
         using var k = freshData;
-        var initial = Download(backend, fresh.Parameters);
+        var initial = fresh.Parameters.ToHostArray();
         Assert.True(actual.Zip(initial, (x, y) => Math.Abs(x - y)).Max() > 1e-4f, $"{network}: parameters did not move");
     }
 
@@ -181,13 +182,6 @@ public sealed class StepRecordTests(IlgpuCpuFixture ilgpu, CpuFixture cpu, ITest
         }
     }
 
-    private static float[] Download(Backend backend, DeviceBuffer<float> buffer)
-    {
-        var values = new float[buffer.Length];
-        backend.Download(buffer.View, values);
-        return values;
-    }
-
     [Fact]
     public void Adams_step_size_in_float_matches_the_host_formula_in_double()
     {
@@ -216,8 +210,6 @@ public sealed class StepRecordTests(IlgpuCpuFixture ilgpu, CpuFixture cpu, ITest
         Assert.Equal(0, (backend.Counters - before).Synchronizations);
         record.SetNext(40, 3, 7);
         Assert.Equal(1, (backend.Counters - before).Synchronizations);
-        var values = new long[StepRecordKernels.Length];
-        backend.Download(record.Buffer.View, values);
-        Assert.Equal([40L, 3, 7, 3, 10], values[StepRecordKernels.NextStep..]);
+        Assert.Equal([40L, 3, 7, 3, 10], record.Buffer.ToHostArray()[StepRecordKernels.NextStep..]);
     }
 }

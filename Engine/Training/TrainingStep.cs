@@ -86,6 +86,7 @@ public sealed class TrainingStep : IDisposable
         }
         if (_recorded is null)
         {
+            if (PlainLaunches) GraphStatus = "plain launches, as asked";
             Queue();
         }
         else
