@@ -42,6 +42,8 @@ internal sealed class BenchCommand : CliCommand
         mlp 5x100 (SGD), simple-convnet and deep-convnet (Adam); simple-convnet inference images/s at batch 1000
         and its latency at batch 1 (ms); on the cpu backend first the measured FP32 FMA peak per vector tier, on one
         core and on all. Each is the median of repeated runs after a warm-up, with the device synchronised.
+        A training step is gathered, run and updated as in training; on CUDA it replays as a CUDA graph (unless
+        DEEPGPU_CUDA_GRAPHS=0), and the output says whether it did and why not (--json: cudaGraph, cudaGraphStatus).
 
         """;
 
@@ -58,6 +60,7 @@ internal sealed class BenchCommand : CliCommand
         {
             using var backend = BackendChoice.Create(name, terminal.Err);
             terminal.Err.WriteLine($"timing {backend} ...");
+            terminal.Err.WriteLine($"  training steps as CUDA graphs: {GraphLine(backend.StepGraphs)}");
             void Report(BenchFigure f)
             {
                 figures.Add(f);
@@ -125,7 +128,7 @@ internal sealed class BenchCommand : CliCommand
         {
             backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerStep = Significant(f.Value),
             launchesPerStep = f.PerStep?.Launches, syncsPerStep = f.PerStep?.Synchronizations,
-            allocationsPerStep = f.PerStep?.Allocations,
+            allocationsPerStep = f.PerStep?.Allocations, cudaGraph = f.PerStep?.CudaGraph, cudaGraphStatus = f.PerStep?.CudaGraphStatus,
         }),
         "latency" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, model = f.Subject, batch = f.Size, msPerBatch = Significant(f.Value) }),
         "peak" => JsonSerializer.Serialize(new { backend = f.Backend, kind = f.Kind, tier = f.Subject, cores = f.Size, gflops = Significant(f.Value) }),
@@ -140,7 +143,11 @@ internal sealed class BenchCommand : CliCommand
     private static string Format(BenchFigure f) => $"{Cell(f)} {f.Unit}";
 
     private static string PerStep(BenchFigure f) => f.PerStep is not { } c ? "" :
-        $", {(c.Launches is { } n ? $"{n} launches, " : "")}{c.Synchronizations} syncs, {c.Allocations} allocations per step";
+        $", {(c.Launches is { } n ? $"{n} launches, " : "")}{c.Synchronizations} syncs, {c.Allocations} allocations per step"
+        + (c.Launches is null ? "" : c.CudaGraph ? ", replayed as a CUDA graph" : ", plain launches");
+
+    /// <summary>"yes, ..." or "no, ..." with the reason.</summary>
+    internal static string GraphLine(StepGraphSupport s) => $"{(s.Available ? "yes" : "no")}, {s.Reason}";
 
     /// <summary>The launches-per-step row of a training figure; empty where the backend does not launch kernels.</summary>
     private static string LaunchCell(BenchFigure f) => f.PerStep?.Launches?.ToString() ?? "";

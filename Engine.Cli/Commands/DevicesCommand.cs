@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DeepGpu.Backends;
 using DeepGpu.Backends.Cpu;
+using DeepGpu.Backends.Ilgpu;
 
 namespace DeepGpu.Cli.Commands;
 
@@ -9,7 +10,8 @@ internal sealed class DevicesCommand() : CliCommand("devices", "list the devices
 {
     public override string Details => """
         Also describes the processor: its caches, the SIMD tier and GEMM blocking the cpu backend uses, and the
-        FP32 FMA peak of each vector tier, measured on one core and on all (about a second).
+        FP32 FMA peak of each vector tier, measured on one core and on all (about a second), and whether training
+        steps on CUDA would run as CUDA graphs, or why not.
 
         """;
 
@@ -24,6 +26,8 @@ internal sealed class DevicesCommand() : CliCommand("devices", "list the devices
         foreach (var line in CpuMachine.Describe(FmaPeak.MeasureAll())) terminal.Out.WriteLine(line);
         var (picked, why) = BackendFactory.ChooseAuto();
         terminal.Out.WriteLine($"auto: {picked}, because {why}");
+        var graphs = IlgpuBackend.CudaStepGraphs(reports.Any(r => r.Backend == "cuda" && r.Accepted));
+        terminal.Out.WriteLine($"training steps as CUDA graphs: {BenchCommand.GraphLine(graphs)}");
         return 0;
     }
 

@@ -1,12 +1,14 @@
 // Data kernels.
 //   GatherBatch (one thread per output value, extent count·sampleLength): s = order[start + i];
-//     x[i, j] = images[s·L + j]·scale; the thread with j = 0 also writes y[i] = labels[s].
+//     x[i, j] = images[s·L + j]·scale; the thread with j = 0 also writes y[i] = labels[s]. With FromRecord set, start
+//     is the step record's NextStart and thread 0 publishes the record's next values (StepRecord.cs).
 //   Augment (one thread per output pixel, extent N·C·H·W): image n gets a transform from
 //     z = CounterRng.Next(seed, counter·N + n), split into four 16-bit uniforms u_k = ((z >> 16k) & 0xFFFF)/65536:
 //     shift (tx, ty) = ((2u0 − 1), (2u1 − 1))·MaxShift pixels, angle θ = (2u2 − 1)·MaxRotation degrees,
 //     scale s = 1 + (2u3 − 1)·MaxScale. Output pixel (x, y) samples the input at
 //     R(−θ)·((x, y) − centre − (tx, ty)) / s + centre, centre = ((W − 1)/2, (H − 1)/2), bilinearly with
 //     zero outside the image; all channels of an image share the transform. With all ranges 0 it is the identity.
+//     counter = Counter + CounterPerStep·record[Step] (a zero placeholder record when CounterPerStep is 0).
 using ILGPU;
 
 namespace DeepGpu.Kernels;
@@ -16,6 +18,8 @@ public struct GatherArgs
 {
     public int Start, SampleLength;
     public float Scale;
+    /// <summary>1: the batch starts at the step record's NextStart (Start is unused) and thread 0 publishes the record.</summary>
+    public int FromRecord;
 }
 
 /// <summary>Image layout, ranges and random stream of Augment.</summary>
@@ -23,18 +27,20 @@ public struct AugmentArgs
 {
     public int Batch, Channels, Height, Width;
     public float MaxShift, MaxRotationDegrees, MaxScale;
-    public ulong Seed, Counter;
+    public ulong Seed, Counter, CounterPerStep;
 }
 
 public static class DataKernels
 {
     public static void GatherBatch(Index1D index, GatherArgs a, ArrayView<byte> images, ArrayView<byte> labels, ArrayView<int> order,
-        ArrayView<float> x, ArrayView<int> y)
+        ArrayView<float> x, ArrayView<int> y, ArrayView<long> record)
     {
         int k = index;
         var i = k / a.SampleLength;
         var j = k - i * a.SampleLength;
-        var s = order[a.Start + i];
+        var start = a.FromRecord != 0 ? (int)record[StepRecordKernels.NextStart] : a.Start;
+        if (a.FromRecord != 0 && k == 0) StepRecordKernels.Publish(record);
+        var s = order[start + i];
         x[k] = images[(long)s * a.SampleLength + j] * a.Scale;
         if (j == 0) y[i] = labels[s];
     }
@@ -43,7 +49,7 @@ public static class DataKernels
     /// <remarks>Through int: an unsigned 64-bit to float conversion is a double in IL, which OpenCL without fp64 rejects.</remarks>
     public static float Part(ulong z, int k) => (int)((z >> (16 * k)) & 0xFFFFUL) * (1f / 65536f);
 
-    public static void Augment(Index1D index, AugmentArgs a, ArrayView<float> x, ArrayView<float> y)
+    public static void Augment(Index1D index, AugmentArgs a, ArrayView<float> x, ArrayView<float> y, ArrayView<long> record)
     {
         int k = index;
         var plane = a.Height * a.Width;
@@ -53,7 +59,8 @@ public static class DataKernels
         var pix = rest - c * plane;
         var py = pix / a.Width;
         var px = pix - py * a.Width;
-        var z = CounterRng.Next(a.Seed, a.Counter * (ulong)a.Batch + (ulong)n);
+        var counter = a.Counter + a.CounterPerStep * (ulong)record[StepRecordKernels.Step];
+        var z = CounterRng.Next(a.Seed, counter * (ulong)a.Batch + (ulong)n);
         var tx = (2f * Part(z, 0) - 1f) * a.MaxShift;
         var ty = (2f * Part(z, 1) - 1f) * a.MaxShift;
         var theta = (2f * Part(z, 2) - 1f) * a.MaxRotationDegrees * (MathF.PI / 180f);

@@ -6,8 +6,9 @@
 //   AdaGrad:  h += g²; p −= lr·g / (√h + eps)                       (first state h)
 //   RmsProp:  h = d·h + (1 − d)·g²; p −= lr·g / (√h + eps)          (first state h)
 //   Adam:     m += (1 − β1)(g − m); v += (1 − β2)(g² − v); p −= lr_t·m / (√v + eps)   (first state m, second state v;
-//             lr_t is bias-corrected by the caller)
-// Rules without state are passed a placeholder view that is never read.
+//             lr_t is bias-corrected by the caller, or here from the step record's t)
+// Rules without state are passed a placeholder view that is never read. With FromRecord set, the update is a training
+// step's last launch: its thread 0 advances the step record (StepRecord.cs) and Adam takes t from the record.
 using ILGPU;
 
 namespace DeepGpu.Kernels;
@@ -16,50 +17,67 @@ namespace DeepGpu.Kernels;
 public struct UpdateArgs
 {
     public float LearningRate, FirstStateDecay, SecondStateDecay, Epsilon;
+    /// <summary>1: read t from the step record and advance it; 0: the record is a never-read placeholder.</summary>
+    public int FromRecord;
 }
 
 public static class OptimizerKernels
 {
-    public static void Sgd(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g) => p[i] -= h.LearningRate * g[i];
-
-    public static void Momentum(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> v)
+    public static void Sgd(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<long> record)
     {
+        AdvanceRecord(i, h, record);
+        p[i] -= h.LearningRate * g[i];
+    }
+
+    private static void AdvanceRecord(Index1D i, UpdateArgs h, ArrayView<long> record)
+    {
+        if (h.FromRecord != 0 && i == 0) StepRecordKernels.Advance(record);
+    }
+
+    public static void Momentum(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> v, ArrayView<long> record)
+    {
+        AdvanceRecord(i, h, record);
         var vi = h.FirstStateDecay * v[i] - h.LearningRate * g[i];
         v[i] = vi;
         p[i] += vi;
     }
 
-    public static void Nesterov(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> v)
+    public static void Nesterov(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> v, ArrayView<long> record)
     {
+        AdvanceRecord(i, h, record);
         var gi = g[i];
         var vi = h.FirstStateDecay * v[i] - h.LearningRate * gi;
         v[i] = vi;
         p[i] += h.FirstStateDecay * h.FirstStateDecay * vi - (1f + h.FirstStateDecay) * h.LearningRate * gi;
     }
 
-    public static void AdaGrad(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> s)
+    public static void AdaGrad(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> s, ArrayView<long> record)
     {
+        AdvanceRecord(i, h, record);
         var gi = g[i];
         var si = s[i] + gi * gi;
         s[i] = si;
         p[i] -= h.LearningRate * gi / (MathF.Sqrt(si) + h.Epsilon);
     }
 
-    public static void RmsProp(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> s)
+    public static void RmsProp(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> s, ArrayView<long> record)
     {
+        AdvanceRecord(i, h, record);
         var gi = g[i];
         var si = h.FirstStateDecay * s[i] + (1f - h.FirstStateDecay) * gi * gi;
         s[i] = si;
         p[i] -= h.LearningRate * gi / (MathF.Sqrt(si) + h.Epsilon);
     }
 
-    public static void Adam(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v)
+    public static void Adam(Index1D i, UpdateArgs h, ArrayView<float> p, ArrayView<float> g, ArrayView<float> m, ArrayView<float> v, ArrayView<long> record)
     {
+        AdvanceRecord(i, h, record);
         var gi = g[i];
         var mi = m[i] + (1f - h.FirstStateDecay) * (gi - m[i]);
         var vi = v[i] + (1f - h.SecondStateDecay) * (gi * gi - v[i]);
         m[i] = mi;
         v[i] = vi;
-        p[i] -= h.LearningRate * mi / (MathF.Sqrt(vi) + h.Epsilon);
+        var lr = h.FromRecord != 0 ? StepRecordKernels.AdamRate(h.LearningRate, h.FirstStateDecay, h.SecondStateDecay, record[StepRecordKernels.Update]) : h.LearningRate;
+        p[i] -= lr * mi / (MathF.Sqrt(vi) + h.Epsilon);
     }
 }

@@ -45,6 +45,23 @@ public abstract class Backend : IDisposable
     /// <summary>Counts one kernel launch (backends that launch kernels call this once per launch).</summary>
     protected void CountLaunch() => Interlocked.Increment(ref _launches);
 
+    /// <summary>Counts the kernels of a replayed recording (they run as launches on the device).</summary>
+    protected void CountLaunches(long count) => Interlocked.Add(ref _launches, count);
+
+    /// <summary>Whether training steps here run as recorded graphs, and if not, why not.</summary>
+    public virtual StepGraphSupport StepGraphs => new(false, $"the {Name} backend runs ops as calls, not kernel launches");
+
+    /// <summary>
+    /// Records the launches <paramref name="queue"/> makes (they do not run) as one graph to replay, or returns null
+    /// with the <paramref name="reason"/> when this backend cannot (see <see cref="StepGraphs"/>) or recording failed;
+    /// then nothing of <paramref name="queue"/> ran, and the caller queues it plainly.
+    /// </summary>
+    public virtual RecordedStep? TryRecord(Action queue, out string reason)
+    {
+        reason = StepGraphs.Reason;
+        return null;
+    }
+
     /// <summary>Allocates a zero-filled buffer of <paramref name="length"/> elements.</summary>
     /// <exception cref="DeviceOutOfMemoryException">The device (or <see cref="MemoryLimit"/>) has no room for it.</exception>
     public DeviceBuffer<T> Allocate<T>(int length) where T : unmanaged
@@ -335,7 +352,8 @@ public abstract class Backend : IDisposable
 
     /// <summary>
     /// Gathers a batch from a dataset stored on the device as bytes: for i in [0, Count),
-    /// s = Order[Start + i]: X[i, j] = Images[s·SampleLength + j]·Scale and Y[i] = Labels[s].
+    /// s = Order[Start + i]: X[i, j] = Images[s·SampleLength + j]·Scale and Y[i] = Labels[s]. With a
+    /// <see cref="GatherBatchArgs.Record"/>, Start is the record's next start and the gather begins the record's next step.
     /// </summary>
     public void GatherBatch(in GatherBatchArgs args)
     {
@@ -345,6 +363,12 @@ public abstract class Backend : IDisposable
         OpCheck.Owned(this, nameof(GatherBatch), nameof(args.Images), args.Images);
         OpCheck.Owned(this, nameof(GatherBatch), nameof(args.Labels), args.Labels);
         OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.Order), args.Order, (long)args.Start + args.Count);
+        if (args.Record is { } record)
+        {
+            OpCheck.Owned(this, nameof(GatherBatch), nameof(args.Record), record.Buffer.View);
+            if (record.Batch != args.Count) throw new ArgumentException($"{nameof(GatherBatch)}: the step record is for batches of {record.Batch}, not {args.Count}.");
+            OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.Order), args.Order, record.Count);
+        }
         OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.X), args.X, (long)args.Count * args.SampleLength);
         OpCheck.AtLeast(this, nameof(GatherBatch), nameof(args.Y), args.Y, args.Count);
         GatherBatchCore(args);
@@ -354,7 +378,9 @@ public abstract class Backend : IDisposable
 
     /// <summary>
     /// One optimizer step over the flat parameter buffer with its gradients and the rule's state buffers
-    /// (see <see cref="UpdateBuffers"/>; state a rule does not use may be empty).
+    /// (see <see cref="UpdateBuffers"/>; state a rule does not use may be empty). With a
+    /// <see cref="UpdateBuffers.Record"/>, Adam's step size is the hyper-parameters' rate bias-corrected on the device
+    /// with the record's t (<see cref="DeepGpu.Kernels.StepRecordKernels.AdamRate"/>), and the update ends the record's step.
     /// </summary>
     public void ApplyUpdate(UpdateRule rule, UpdateHyper hyper, in UpdateBuffers buffers)
     {
@@ -364,6 +390,7 @@ public abstract class Backend : IDisposable
         OpCheck.SameLength(this, nameof(ApplyUpdate), nameof(buffers.Gradients), buffers.Gradients, nameof(buffers.Parameters), n);
         if (rule != UpdateRule.Sgd) OpCheck.AtLeast(this, nameof(ApplyUpdate), nameof(buffers.FirstState), buffers.FirstState, n);
         if (rule == UpdateRule.Adam) OpCheck.AtLeast(this, nameof(ApplyUpdate), nameof(buffers.SecondState), buffers.SecondState, n);
+        if (buffers.Record is { } record) OpCheck.Owned(this, nameof(ApplyUpdate), nameof(buffers.Record), record.Buffer.View);
         ApplyUpdateCore(rule, hyper, buffers);
     }
 
@@ -501,10 +528,11 @@ public abstract class Backend : IDisposable
 
     /// <summary>
     /// Inverted dropout: mask[i] = 1/(1 − ratio) where u ≥ ratio else 0, u = CounterRng.Uniform(seed, counter + i);
-    /// y = x·mask. The ratio lies in [0, 1).
+    /// y = x·mask. The ratio lies in [0, 1). The counter may depend on a step record's running step.
     /// </summary>
-    public void DropoutForward(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
+    public void DropoutForward(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, StepCounter counter)
     {
+        if (counter.Record is { } record) OpCheck.Owned(this, nameof(DropoutForward), nameof(counter.Record), record.Buffer.View);
         OpCheck.Owned(this, nameof(DropoutForward), nameof(x), x);
         OpCheck.SameLength(this, nameof(DropoutForward), nameof(y), y, nameof(x), x.Length);
         OpCheck.SameLength(this, nameof(DropoutForward), nameof(mask), mask, nameof(x), x.Length);
@@ -603,5 +631,5 @@ public abstract class Backend : IDisposable
 
     protected abstract void BatchNormForwardCore(NormalizationGeometry g, BatchNormSettings settings, in BatchNormForwardBuffers buffers);
     protected abstract void BatchNormBackwardCore(NormalizationGeometry g, in BatchNormBackwardBuffers buffers);
-    protected abstract void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter);
+    protected abstract void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, StepCounter counter);
 }

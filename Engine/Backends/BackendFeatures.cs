@@ -9,7 +9,7 @@ public interface IImageAugmentation
 {
     /// <summary>Called by <see cref="BackendFeatures.Augment"/> with checked arguments only.</summary>
     void AugmentCore(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
-        AugmentOptions options, ulong seed, ulong counter);
+        AugmentOptions options, ulong seed, StepCounter counter);
 }
 
 /// <summary>Optional backend capability: <see cref="BackendFeatures.RoundToHalf"/> on the device.</summary>
@@ -30,11 +30,11 @@ public static class BackendFeatures
 
     /// <summary>
     /// Writes a randomly shifted, rotated and scaled copy of each image of x [N, C, H, W] into y (same shape),
-    /// the transform of image n drawn from <see cref="DeepGpu.Kernels.CounterRng"/> with (seed, counter·N + n).
+    /// the transform of image n drawn from <see cref="DeepGpu.Kernels.CounterRng"/> with (seed, counter·N + n); the counter may depend on a step record's running step.
     /// </summary>
     /// <exception cref="DeepGpuException">The backend cannot augment on its device.</exception>
     public static void Augment(this Backend backend, BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
-        AugmentOptions options, ulong seed, ulong counter)
+        AugmentOptions options, ulong seed, StepCounter counter)
     {
         const string op = nameof(Augment);
         if (backend is not IImageAugmentation augmentation) throw new DeepGpuException($"The {backend.Name} backend cannot augment images on its device.");
@@ -45,6 +45,7 @@ public static class BackendFeatures
         var length = (long)batch * channels * height * width;
         OpCheck.AtLeast(backend, op, nameof(x), x, length);
         OpCheck.AtLeast(backend, op, nameof(y), y, length);
+        if (counter.Record is { } record) OpCheck.Owned(backend, op, nameof(counter.Record), record.Buffer.View);
         augmentation.AugmentCore(x, y, batch, channels, height, width, options, seed, counter);
     }
 

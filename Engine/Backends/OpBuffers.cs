@@ -133,6 +133,8 @@ public readonly record struct UpdateBuffers
     public BufferView<float> FirstState { get; init; }
     /// <summary>Adam's v; empty for the other rules.</summary>
     public BufferView<float> SecondState { get; init; }
+    /// <summary>A training step's record: Adam reads t from it and the update ends its step (null: none).</summary>
+    public StepRecord? Record { get; init; }
 }
 
 /// <summary>A batch gather from a dataset stored on the device as bytes (see <see cref="Backend.GatherBatch"/>).</summary>
@@ -156,4 +158,6 @@ public readonly record struct GatherBatchArgs
     public required BufferView<float> X { get; init; }
     /// <summary>The batch labels [Count].</summary>
     public required BufferView<int> Y { get; init; }
+    /// <summary>A training step's record: the batch starts at its next start (Start is not read) and its next step begins (null: none).</summary>
+    public StepRecord? Record { get; init; }
 }

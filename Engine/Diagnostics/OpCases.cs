@@ -1,4 +1,5 @@
 using DeepGpu.Backends;
+using DeepGpu.Kernels;
 
 namespace DeepGpu.Diagnostics;
 
@@ -190,6 +191,54 @@ public static class OpCases
             using var dx = c.Up(x); using var y = c.Backend.Allocate<float>(x.Length);
             c.Backend.Augment(dx, y, 3, 1, 13, 11, o, 99, 5);
             return [(c.Down(y), ScalarReference.Augment(x, 3, 1, 13, 11, o, 99, 5))];
+        }, 1e-4, 1e-3);
+        yield return new OpCase("data", "step record: gather, augment, dropout, adam", "3 steps of 3 of 10 x 3x4", c =>
+        {
+            // The ops of a training step reading their per-step values from a record, over an epoch's end: batches at 3, 6,
+            // then 0 (6 + 3 + 3 > 10); steps 7, 8, 9; Adam's t 4, 5, 6.
+            const int count = 10, batch = 3, length = 12, n = 1027;
+            var images = Enumerable.Range(0, count * length).Select(i => (byte)(i * 11 % 256)).ToArray();
+            var labels = Enumerable.Range(0, count).Select(i => (byte)(i % 10)).ToArray();
+            var order = Enumerable.Range(0, count).Reverse().ToArray();
+            var o = new AugmentOptions(1f, 15f, 0.2f);
+            var p = c.Rand(n); var m = new float[n]; var v = new float[n];
+            using var di = c.Up(images); using var dl = c.Up(labels); using var dor = c.Up(order);
+            using var x = c.Backend.Allocate<float>(batch * length); using var y = c.Backend.Allocate<int>(batch);
+            using var augmented = c.Backend.Allocate<float>(batch * length);
+            using var dropped = c.Backend.Allocate<float>(batch * length); using var mask = c.Backend.Allocate<float>(batch * length);
+            using var dp = c.Up(p); using var dm = c.Up(m); using var dv = c.Up(v);
+            using var record = new StepRecord(c.Backend, batch, count);
+            record.SetNext(7, 3, 4);
+            var results = new List<(float[] Actual, float[] Expected)>();
+            var start = 3;
+            for (var s = 0; s < 3; s++)
+            {
+                ulong step = 7 + (ulong)s;
+                var g = c.Rand(n);
+                using var dg = c.Up(g);
+                c.Backend.GatherBatch(new GatherBatchArgs
+                {
+                    Images = di, Labels = dl, Order = dor, Start = 0, Count = batch, SampleLength = length, Scale = 1f / 255f, X = x, Y = y, Record = record,
+                });
+                c.Backend.Augment(x, augmented, batch, 1, 3, 4, o, 99, new StepCounter(5, 2, record));
+                c.Backend.DropoutForward(x, dropped, mask, 0.3f, 17, new StepCounter(100, 1000, record));
+                var hyper = new UpdateHyper(0.01f, 0.9f, 0.999f, 1e-7f);
+                c.Backend.ApplyUpdate(UpdateRule.Adam, hyper, new UpdateBuffers { Parameters = dp, Gradients = dg, FirstState = dm, SecondState = dv, Record = record });
+                record.Advanced();
+
+                var (rx, ry) = ScalarReference.GatherBatch(images, labels, order, start, batch, length, 1f / 255f);
+                var rm = ScalarReference.DropoutMask(batch * length, 0.3f, 17, 100 + 1000 * step);
+                ScalarReference.ApplyUpdate(UpdateRule.Adam, hyper with { LearningRate = StepRecordKernels.AdamRate(0.01f, 0.9f, 0.999f, 4 + s) }, p, g, m, v);
+                results.Add((c.Down(x), rx));
+                results.Add((Array.ConvertAll(c.Down(y), l => (float)l), Array.ConvertAll(ry, l => (float)l)));
+                results.Add((c.Down(augmented), ScalarReference.Augment(rx, batch, 1, 3, 4, o, 99, 5 + 2 * step)));
+                results.Add((c.Down(dropped), rx.Select((value, i) => value * rm[i]).ToArray()));
+                start = (int)StepRecordKernels.FollowingStart(start, batch, count);
+            }
+            results.Add((c.Down(dp), p));
+            var stored = c.Down(record.Buffer);
+            results.Add((Array.ConvertAll(stored, l => (float)l), [9, 0, 6, 10, 3, 7, batch, count]));
+            return [.. results];
         }, 1e-4, 1e-3);
         foreach (var rule in Enum.GetValues<UpdateRule>())
         {

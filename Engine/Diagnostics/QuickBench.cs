@@ -23,7 +23,9 @@ public sealed record BenchFigure(string Backend, string Kind, string Subject, in
 /// <param name="Launches">Kernel launches; null on a backend that runs ops as calls (<see cref="Backend.CountsLaunches"/>).</param>
 /// <param name="Synchronizations">Times the host waited for the device.</param>
 /// <param name="Allocations">Buffers allocated.</param>
-public sealed record StepCost(long? Launches, long Synchronizations, long Allocations);
+/// <param name="CudaGraph">True when the timed steps replayed a CUDA graph.</param>
+/// <param name="CudaGraphStatus">How the timed steps ran: as a CUDA graph, or why not.</param>
+public sealed record StepCost(long? Launches, long Synchronizations, long Allocations, bool CudaGraph = false, string CudaGraphStatus = "");
 
 /// <summary>
 /// Quick side-by-side timings for <c>deepgpu bench</c>: medians of repeated runs after a warm-up, with the
@@ -121,24 +123,28 @@ public static class QuickBench
     /// <summary>
     /// Milliseconds per training step (forward, backward, update) at a batch size, on random data, and what one
     /// whole step (the batch gathered on the device first, as training does) costs in launches, host
-    /// synchronisations and allocations.
+    /// synchronisations and allocations. Where steps run as CUDA graphs (<see cref="Backend.StepGraphs"/>), the timed
+    /// step is a whole <see cref="TrainingStep"/> replayed as one, the gather included.
     /// </summary>
     public static BenchFigure TrainStep(Backend backend, NetworkSpec spec, Optimizer optimizer, int batch = 100, int repeats = 15,
         double budgetSeconds = DefaultBudgetSeconds)
     {
         using var model = Model.Create(spec, backend, 1);
-        var plan = model.GetPlan(batch);
-        FillRandomBatch(backend, plan, spec.Classes);
-        optimizer.Bind(backend, model.Network.ParameterCount);
-        ulong step = 0;
-        var seconds = MedianSeconds(backend, () =>
+        using var data = new DeviceDataset(backend, RandomDataset(spec, batch));
+        using var step = new TrainingStep(model, optimizer, new TrainerOptions { BatchSize = batch }, data);
+        var plan = step.Plan;
+        ulong number = 0;
+        Action once = backend.StepGraphs.Available ? () => step.Run(0, number++) : () =>
         {
-            plan.Forward(new PassInfo(true, 1, step++));
+            plan.Forward(new PassInfo(true, 1, number++));
             plan.Backward();
             optimizer.Step(model.Parameters, model.Gradients);
-        }, warmup: 3, repeats, budgetSeconds);
+        };
+        if (!backend.StepGraphs.Available) FillRandomBatch(backend, plan, spec.Classes);
+        var seconds = MedianSeconds(backend, once, warmup: 3, repeats, budgetSeconds);
         var counted = CountStep(model, optimizer, batch);
-        var perStep = new StepCost(backend.CountsLaunches ? counted.Launches : null, counted.Synchronizations, counted.Allocations);
+        var perStep = new StepCost(backend.CountsLaunches ? counted.Launches : null, counted.Synchronizations, counted.Allocations,
+            step.RunsAsGraph, step.GraphStatus);
         return new BenchFigure(backend.Name, "train", spec.Name ?? "custom", batch, seconds * 1000, "ms/step", perStep);
     }
 

@@ -234,7 +234,10 @@ public sealed class DropoutLayer : Layer
             return;
         }
         // Each dropout layer and each step draws from its own range of counters.
-        var counter = (pass.Step * 64 + (ulong)_index) * (ulong)_mask!.Length;
+        var length = (ulong)_mask!.Length;
+        var counter = pass.Record is null
+            ? new StepCounter((pass.Step * 64 + (ulong)_index) * length)
+            : new StepCounter((ulong)_index * length, 64 * length, pass.Record);
         _b.Backend.DropoutForward(_b.X, _b.Y, _mask, Ratio, pass.Seed, counter);
     }
 

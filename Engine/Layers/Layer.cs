@@ -16,8 +16,11 @@ public sealed record ParameterSpec(string Name, Shape Shape, bool IsWeight, int 
 /// <summary>A non-trainable tensor that is part of a model (batch norm's running statistics).</summary>
 public sealed record StateSpec(string Name, int Length, float InitialValue);
 
-/// <summary>What one training or inference pass is: mode, step number and seed (for dropout).</summary>
-public readonly record struct PassInfo(bool Training, ulong Seed, ulong Step);
+/// <summary>
+/// What one training or inference pass is: mode, step number and seed (for dropout). With a <paramref name="Record"/>,
+/// layers read the step number from it on the device instead (a training step whose launches do not change).
+/// </summary>
+public readonly record struct PassInfo(bool Training, ulong Seed, ulong Step, StepRecord? Record = null);
 
 /// <summary>
 /// A layer of the book, compiled for one plan: it knows its shapes and its forward and backward as backend ops.

@@ -79,24 +79,35 @@ public sealed class Optimizer : IDisposable
         _firstState = StateBufferCount >= 1 ? backend.Allocate<float>(parameterCount) : null;
         _secondState = StateBufferCount >= 2 ? backend.Allocate<float>(parameterCount) : null;
         Steps = 0;
+        Bindings++;
     }
+
+    /// <summary>How many times <see cref="Bind"/> has allocated state (a recorded step must not outlive the buffers it names).</summary>
+    public int Bindings { get; private set; }
 
     /// <summary>Restores the step count (checkpoints); state buffers are restored by the caller.</summary>
     public void RestoreSteps(long steps) => Steps = steps;
 
-    /// <summary>Queues one update of p from g.</summary>
-    public void Step(BufferView<float> p, BufferView<float> g)
+    /// <summary>
+    /// Queues one update of p from g. With a step <paramref name="record"/> (whose next update count the caller set to
+    /// <see cref="Steps"/> + 1), Adam's bias correction is computed on the device from the record, so the launch is the
+    /// same every step.
+    /// </summary>
+    public void Step(BufferView<float> p, BufferView<float> g, StepRecord? record = null)
     {
         if (_backend is null) throw new InvalidOperationException("Bind the optimizer to a backend first.");
         Steps++;
         var lr = LearningRate;
-        if (Rule == UpdateRule.Adam)
+        if (Rule == UpdateRule.Adam && record is null)
         {
             // The book's bias correction folded into the step size.
             lr = (float)(LearningRate * Math.Sqrt(1.0 - Math.Pow(SecondStateDecay, Steps)) / (1.0 - Math.Pow(FirstStateDecay, Steps)));
         }
         _backend.ApplyUpdate(Rule, new UpdateHyper(lr, FirstStateDecay, SecondStateDecay, Epsilon),
-            new UpdateBuffers { Parameters = p, Gradients = g, FirstState = _firstState?.View ?? default, SecondState = _secondState?.View ?? default });
+            new UpdateBuffers
+            {
+                Parameters = p, Gradients = g, FirstState = _firstState?.View ?? default, SecondState = _secondState?.View ?? default, Record = record,
+            });
     }
 
     public override string ToString() => $"{Name} (lr {LearningRate})";

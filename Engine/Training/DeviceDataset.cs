@@ -55,11 +55,16 @@ public sealed class DeviceDataset : IDisposable
     public void SetOrder(int[] order) => Backend.Upload<int>(order, Order);
 
     /// <summary>Queues the gather of samples order[start .. start+count) into x (scaled to [0, 1]) and y.</summary>
-    public void Gather(int start, int count, BufferView<float> x, BufferView<int> y) =>
+    public void Gather(int start, int count, BufferView<float> x, BufferView<int> y) => Gather(start, count, x, y, null);
+
+    /// <summary>Queues the gather of the batch at the step record's next start, which begins the record's next step.</summary>
+    public void Gather(int count, BufferView<float> x, BufferView<int> y, StepRecord record) => Gather(0, count, x, y, record);
+
+    private void Gather(int start, int count, BufferView<float> x, BufferView<int> y, StepRecord? record) =>
         Backend.GatherBatch(new GatherBatchArgs
         {
             Images = Images, Labels = Labels, Order = Order, Start = start, Count = count, SampleLength = SampleShape.Size, Scale = 1f / 255f,
-            X = x, Y = y,
+            X = x, Y = y, Record = record,
         });
 
     public void Dispose()

@@ -11,11 +11,11 @@ namespace DeepGpu.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     void IImageAugmentation.AugmentCore(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
-        AugmentOptions options, ulong seed, ulong counter)
+        AugmentOptions options, ulong seed, StepCounter counter)
     {
         var length = (long)batch * channels * height * width;
         var chunks = Math.Min(Pool.Chunks(length, 1 << 14), Math.Max(1, batch));
-        Pool.For(chunks, new AugmentJob(x, y, batch, channels, height, width, options, seed, counter, chunks));
+        Pool.For(chunks, new AugmentJob(x, y, batch, channels, height, width, options, seed, Resolve(counter), chunks));
     }
 
     /// <summary>The transform of one image: source = inverse(output), as (shift x, shift y, angle in radians, scale).</summary>

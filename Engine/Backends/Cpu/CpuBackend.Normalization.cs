@@ -122,11 +122,15 @@ public sealed partial class CpuBackend
         }
     }
 
-    protected override void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
+    protected override void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, StepCounter counter)
     {
         var chunks = Pool.Chunks(x.Length, 1 << 16);
-        Pool.For(chunks, new DropoutJob(x, y, mask, ratio, seed, counter, chunks));
+        Pool.For(chunks, new DropoutJob(x, y, mask, ratio, seed, Resolve(counter), chunks));
     }
+
+    /// <summary>The counter's value now: ops run in order here, so the record holds the running step.</summary>
+    private static ulong Resolve(StepCounter counter) =>
+        counter.Base + (counter.Record is { } r ? counter.PerStep * (ulong)r.Buffer.View.Span()[StepRecordKernels.Step] : 0UL);
 
     private readonly struct DropoutJob(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter,
         int chunks) : WorkerPool.IWork

@@ -1,6 +1,7 @@
 // The book's update rules as one fused pass over the flat parameter buffer (each value read and written
 // once), vectorised at the backend's tier and split across the workers for large models.
 using System.Runtime.CompilerServices;
+using DeepGpu.Kernels;
 
 namespace DeepGpu.Backends.Cpu;
 
@@ -8,8 +9,17 @@ public sealed partial class CpuBackend
 {
     protected override void ApplyUpdateCore(UpdateRule rule, UpdateHyper hyper, in UpdateBuffers buffers)
     {
+        var record = buffers.Record is { } r ? r.Buffer.View.Span() : default;
+        if (buffers.Record is not null && rule == UpdateRule.Adam)
+        {
+            hyper = hyper with
+            {
+                LearningRate = StepRecordKernels.AdamRate(hyper.LearningRate, hyper.FirstStateDecay, hyper.SecondStateDecay, record[StepRecordKernels.Update]),
+            };
+        }
         var chunks = Pool.Chunks(buffers.Parameters.Length, 1 << 16);
         Pool.For(chunks, new UpdateJob(rule, hyper, Tier, buffers.Parameters, buffers.Gradients, buffers.FirstState, buffers.SecondState, chunks));
+        if (buffers.Record is not null) StepRecord.Advance(record);
     }
 
     private readonly struct UpdateJob(UpdateRule rule, UpdateHyper hyper, CpuTier tier, BufferView<float> p, BufferView<float> g,

@@ -1,3 +1,5 @@
+using DeepGpu.Kernels;
+
 namespace DeepGpu.Backends.Cpu;
 
 /// <summary>
@@ -216,6 +218,12 @@ public sealed partial class CpuBackend : Backend, IImageAugmentation, IHalfPreci
         var xs = args.X.Span();
         var ys = args.Y.Span();
         var (start, sampleLength, scale) = (args.Start, args.SampleLength, args.Scale);
+        if (args.Record is { } record)
+        {
+            var r = record.Buffer.View.Span();
+            start = (int)r[StepRecordKernels.NextStart];
+            StepRecord.Publish(r);
+        }
         for (var i = 0; i < args.Count; i++)
         {
             var s = ord[start + i];

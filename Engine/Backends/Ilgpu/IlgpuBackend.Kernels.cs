@@ -1,5 +1,6 @@
 using DeepGpu.Kernels;
 using ILGPU;
+using System.Runtime.CompilerServices;
 using ILGPU.Runtime;
 
 namespace DeepGpu.Backends.Ilgpu;
@@ -34,12 +35,13 @@ public sealed partial class IlgpuBackend
     private Action<AcceleratorStream, Index1D, ArrayView<int>, ArrayView<float>, int> _oneHot = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int> _countCorrect = null!;
 
-    private Action<AcceleratorStream, Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>> _gatherBatch = null!;
-    private Action<AcceleratorStream, Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>> _augment = null!;
+    private Action<AcceleratorStream, Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>,
+        ArrayView<long>> _gatherBatch = null!;
+    private Action<AcceleratorStream, Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>, ArrayView<long>> _augment = null!;
 
-    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>> _sgd = null!;
-    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>> _momentum = null!, _nesterov = null!, _adaGrad = null!, _rmsProp = null!;
-    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>> _adam = null!;
+    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<long>> _sgd = null!;
+    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>> _momentum = null!, _nesterov = null!, _adaGrad = null!, _rmsProp = null!;
+    private Action<AcceleratorStream, Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>> _adam = null!;
 
     private Action<AcceleratorStream, Index1D, ConvShape, ArrayView<float>, ArrayView<float>> _col2Im = null!;
 
@@ -52,32 +54,109 @@ public sealed partial class IlgpuBackend
     private Action<AcceleratorStream, Index1D, NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
         ArrayView<float>, ArrayView<float>> _batchNormInference = null!;
 
-    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong> _dropout = null!;
+    private Action<AcceleratorStream, Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong, ulong,
+        ArrayView<long>> _dropout = null!;
     private Action<AcceleratorStream, Index1D, ArrayView<float>> _roundToHalf = null!;
 
-    // Each launcher counts its launches (Backend.Counters), so a test can pin the launches of a training step.
-    private Action<AcceleratorStream, TIndex, T1> Counted<TIndex, T1>(Action<AcceleratorStream, TIndex, T1> k) =>
-        (s, i, a1) => { CountLaunch(); k(s, i, a1); };
-    private Action<AcceleratorStream, TIndex, T1, T2> Counted<TIndex, T1, T2>(Action<AcceleratorStream, TIndex, T1, T2> k) =>
-        (s, i, a1, a2) => { CountLaunch(); k(s, i, a1, a2); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3> Counted<TIndex, T1, T2, T3>(Action<AcceleratorStream, TIndex, T1, T2, T3> k) =>
-        (s, i, a1, a2, a3) => { CountLaunch(); k(s, i, a1, a2, a3); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4> Counted<TIndex, T1, T2, T3, T4>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4> k) =>
-        (s, i, a1, a2, a3, a4) => { CountLaunch(); k(s, i, a1, a2, a3, a4); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5> Counted<TIndex, T1, T2, T3, T4, T5>(
-        Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5> k) => (s, i, a1, a2, a3, a4, a5) => { CountLaunch(); k(s, i, a1, a2, a3, a4, a5); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6> Counted<TIndex, T1, T2, T3, T4, T5, T6>(
-        Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6> k) =>
-        (s, i, a1, a2, a3, a4, a5, a6) => { CountLaunch(); k(s, i, a1, a2, a3, a4, a5, a6); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7> Counted<TIndex, T1, T2, T3, T4, T5, T6, T7>(
-        Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7> k) =>
-        (s, i, a1, a2, a3, a4, a5, a6, a7) => { CountLaunch(); k(s, i, a1, a2, a3, a4, a5, a6, a7); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8> Counted<TIndex, T1, T2, T3, T4, T5, T6, T7, T8>(
-        Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8> k) =>
-        (s, i, a1, a2, a3, a4, a5, a6, a7, a8) => { CountLaunch(); k(s, i, a1, a2, a3, a4, a5, a6, a7, a8); };
-    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8, T9> Counted<TIndex, T1, T2, T3, T4, T5, T6, T7, T8, T9>(
-        Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8, T9> k) =>
-        (s, i, a1, a2, a3, a4, a5, a6, a7, a8, a9) => { CountLaunch(); k(s, i, a1, a2, a3, a4, a5, a6, a7, a8, a9); };
+    // Each launcher counts its launches (Backend.Counters), so a test can pin the launches of a training step, and
+    // with a LaunchLog records each launch's kernel and arguments (boxed only then).
+    private Action<AcceleratorStream, TIndex, T1> Counted<TIndex, T1>(Action<AcceleratorStream, TIndex, T1> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1])) k(s, i, a1);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2> Counted<TIndex, T1, T2>(Action<AcceleratorStream, TIndex, T1, T2> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2])) k(s, i, a1, a2);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3> Counted<TIndex, T1, T2, T3>(Action<AcceleratorStream, TIndex, T1, T2, T3> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3])) k(s, i, a1, a2, a3);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4> Counted<TIndex, T1, T2, T3, T4>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3, a4) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3, a4])) k(s, i, a1, a2, a3, a4);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5> Counted<TIndex, T1, T2, T3, T4, T5>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3, a4, a5) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3, a4, a5])) k(s, i, a1, a2, a3, a4, a5);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6> Counted<TIndex, T1, T2, T3, T4, T5, T6>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3, a4, a5, a6) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3, a4, a5, a6])) k(s, i, a1, a2, a3, a4, a5, a6);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7> Counted<TIndex, T1, T2, T3, T4, T5, T6, T7>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3, a4, a5, a6, a7) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3, a4, a5, a6, a7])) k(s, i, a1, a2, a3, a4, a5, a6, a7);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8> Counted<TIndex, T1, T2, T3, T4, T5, T6, T7, T8>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3, a4, a5, a6, a7, a8) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3, a4, a5, a6, a7, a8])) k(s, i, a1, a2, a3, a4, a5, a6, a7, a8);
+        };
+    }
+    private Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8, T9> Counted<TIndex, T1, T2, T3, T4, T5, T6, T7, T8, T9>(Action<AcceleratorStream, TIndex, T1, T2, T3, T4, T5, T6, T7, T8, T9> k,
+        [CallerArgumentExpression(nameof(k))] string loader = "")
+    {
+        var kernel = KernelName(loader);
+        return (s, i, a1, a2, a3, a4, a5, a6, a7, a8, a9) =>
+        {
+            if (!LogOnly(kernel, LaunchLog is null ? null : [i, a1, a2, a3, a4, a5, a6, a7, a8, a9])) k(s, i, a1, a2, a3, a4, a5, a6, a7, a8, a9);
+        };
+    }
+
+    /// <summary>Counts a launch and logs it (arguments are null without a log); true when it is only to be logged.</summary>
+    private bool LogOnly(string kernel, object?[]? arguments)
+    {
+        CountLaunch();
+        if (arguments is null || LaunchLog is not { } log) return false;
+        log.Add(new LaunchRecord(kernel, arguments));
+        return SkipLaunches;
+    }
+
+    /// <summary>The kernel method a loader expression names: "a.LoadKernel&lt;...&gt;(GemmKernels.Tiled&lt;TTile&gt;)" gives "GemmKernels.Tiled&lt;TTile&gt;".</summary>
+    private static string KernelName(string loader)
+    {
+        var open = loader.LastIndexOf("(", StringComparison.Ordinal);
+        return open < 0 ? loader : loader[(open + 1)..].TrimEnd(')');
+    }
 
     private void LoadKernels<TTile, TGroup>() where TTile : struct, IGemmTile where TGroup : struct, IGroupSize
     {
@@ -119,16 +198,16 @@ public sealed partial class IlgpuBackend
         _oneHot = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<int>, ArrayView<float>, int>(SoftmaxKernels.OneHot));
         _countCorrect = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<int>, ArrayView<float>, int>(SoftmaxKernels.CountCorrect));
 
-        _gatherBatch = Counted(a.LoadAutoGroupedKernel<Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>>(
-            DataKernels.GatherBatch));
-        _augment = Counted(a.LoadAutoGroupedKernel<Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>>(DataKernels.Augment));
+        _gatherBatch = Counted(a.LoadAutoGroupedKernel<Index1D, GatherArgs, ArrayView<byte>, ArrayView<byte>, ArrayView<int>, ArrayView<float>, ArrayView<int>,
+            ArrayView<long>>(DataKernels.GatherBatch));
+        _augment = Counted(a.LoadAutoGroupedKernel<Index1D, AugmentArgs, ArrayView<float>, ArrayView<float>, ArrayView<long>>(DataKernels.Augment));
 
-        _sgd = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Sgd));
-        _momentum = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Momentum));
-        _nesterov = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Nesterov));
-        _adaGrad = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.AdaGrad));
-        _rmsProp = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.RmsProp));
-        _adam = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>>(OptimizerKernels.Adam));
+        _sgd = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<long>>(OptimizerKernels.Sgd));
+        _momentum = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>>(OptimizerKernels.Momentum));
+        _nesterov = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>>(OptimizerKernels.Nesterov));
+        _adaGrad = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>>(OptimizerKernels.AdaGrad));
+        _rmsProp = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>>(OptimizerKernels.RmsProp));
+        _adam = Counted(a.LoadAutoGroupedKernel<Index1D, UpdateArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<long>>(OptimizerKernels.Adam));
 
         _col2Im = Counted(a.LoadAutoGroupedKernel<Index1D, ConvShape, ArrayView<float>, ArrayView<float>>(ConvolutionKernels.Col2Im));
 
@@ -144,7 +223,32 @@ public sealed partial class IlgpuBackend
         _batchNormInference = Counted(a.LoadAutoGroupedKernel<Index1D, NormArgs, ArrayView<float>, ArrayView<float>, ArrayView<float>, ArrayView<float>,
             ArrayView<float>, ArrayView<float>>(BatchNormKernels.ForwardInference));
 
-        _dropout = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong>(DropoutKernels.Forward));
+        _dropout = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>, ArrayView<float>, ArrayView<float>, float, float, ulong, ulong, ulong,
+            ArrayView<long>>(DropoutKernels.Forward));
         _roundToHalf = Counted(a.LoadAutoGroupedKernel<Index1D, ArrayView<float>>(PrecisionKernels.RoundToHalf));
     }
+
+    /// <summary>When set, every launch is added to it (tests compare the launches of consecutive training steps).</summary>
+    internal List<LaunchRecord>? LaunchLog { get; set; }
+
+    /// <summary>With a <see cref="LaunchLog"/>, launches are only logged, not run (comparing long launch lists on the slow simulator).</summary>
+    internal bool SkipLaunches { get; set; }
+}
+
+/// <summary>One kernel launch: the kernel and its arguments (the index or configuration first), boxed.</summary>
+internal sealed record LaunchRecord(string Kernel, object?[] Arguments)
+{
+    public override string ToString() => $"{Kernel}({string.Join(", ", Arguments.Select(Describe))})";
+
+    private static string Describe(object? value) => value switch
+    {
+        null => "null",
+        ArrayView<float> v => $"float[{v.Length}]@{v.LoadEffectiveAddressAsPtr():x}",
+        ArrayView<int> v => $"int[{v.Length}]@{v.LoadEffectiveAddressAsPtr():x}",
+        ArrayView<byte> v => $"byte[{v.Length}]@{v.LoadEffectiveAddressAsPtr():x}",
+        ArrayView<long> v => $"long[{v.Length}]@{v.LoadEffectiveAddressAsPtr():x}",
+        _ when value.GetType().Namespace == typeof(GemmArgs).Namespace =>
+            $"{{{string.Join(" ", value.GetType().GetFields().Select(f => $"{f.Name}={Describe(f.GetValue(value))}"))}}}",
+        _ => value.ToString() ?? "",
+    };
 }

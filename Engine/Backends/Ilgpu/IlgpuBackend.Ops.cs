@@ -45,6 +45,7 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         {
             // cuBLAS is column-major: row-major C [m, n] is column-major Cᵀ, and Cᵀ = op(B)ᵀ·op(A)ᵀ.
             CountLaunch();
+            LaunchLog?.Add(new LaunchRecord("cuBLAS Gemm", [transposeA, transposeB, m, n, k, alpha, View(a), View(b), beta, View(c)]));
             _blas.Gemm(transposeB ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 transposeA ? CuBlasOperation.Transpose : CuBlasOperation.NonTranspose,
                 n, m, k, alpha, View(b), transposeB ? k : n, View(a), transposeA ? m : k, beta, View(c), n);
@@ -275,12 +276,13 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
     {
         var n = a.Count * a.SampleLength;
         if (n == 0) return;
-        var args = new GatherArgs { Start = a.Start, SampleLength = a.SampleLength, Scale = a.Scale };
-        _gatherBatch(_stream, n, args, View(a.Images), View(a.Labels), View(a.Order), View(a.X), View(a.Y));
+        var fromRecord = a.Record is not null;
+        var args = new GatherArgs { Start = fromRecord ? 0 : a.Start, SampleLength = a.SampleLength, Scale = a.Scale, FromRecord = fromRecord ? 1 : 0 };
+        _gatherBatch(_stream, n, args, View(a.Images), View(a.Labels), View(a.Order), View(a.X), View(a.Y), RecordView(a.Record));
     }
 
     void IImageAugmentation.AugmentCore(BufferView<float> x, BufferView<float> y, int batch, int channels, int height, int width,
-        AugmentOptions options, ulong seed, ulong counter)
+        AugmentOptions options, ulong seed, StepCounter counter)
     {
         var n = batch * channels * height * width;
         if (n == 0) return;
@@ -288,9 +290,9 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         {
             Batch = batch, Channels = channels, Height = height, Width = width,
             MaxShift = options.MaxShift, MaxRotationDegrees = options.MaxRotationDegrees, MaxScale = options.MaxScale,
-            Seed = seed, Counter = counter,
+            Seed = seed, Counter = counter.Base, CounterPerStep = counter.Record is null ? 0 : counter.PerStep,
         };
-        _augment(_stream, n, args, View(x), View(y));
+        _augment(_stream, n, args, View(x), View(y), RecordView(counter.Record));
     }
 
     // ---- optimizers ---------------------------------------------------------------------------------
@@ -303,15 +305,17 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         var h = new UpdateArgs
         {
             LearningRate = hyper.LearningRate, FirstStateDecay = hyper.FirstStateDecay, SecondStateDecay = hyper.SecondStateDecay, Epsilon = hyper.Epsilon,
+            FromRecord = buffers.Record is null ? 0 : 1,
         };
+        var r = RecordView(buffers.Record);
         switch (rule)
         {
-            case UpdateRule.Sgd: _sgd(_stream, n, h, View(p), View(g)); break;
-            case UpdateRule.Momentum: _momentum(_stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.Nesterov: _nesterov(_stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.AdaGrad: _adaGrad(_stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.RmsProp: _rmsProp(_stream, n, h, View(p), View(g), StateView(first)); break;
-            case UpdateRule.Adam: _adam(_stream, n, h, View(p), View(g), StateView(first), StateView(second)); break;
+            case UpdateRule.Sgd: _sgd(_stream, n, h, View(p), View(g), r); break;
+            case UpdateRule.Momentum: _momentum(_stream, n, h, View(p), View(g), StateView(first), r); break;
+            case UpdateRule.Nesterov: _nesterov(_stream, n, h, View(p), View(g), StateView(first), r); break;
+            case UpdateRule.AdaGrad: _adaGrad(_stream, n, h, View(p), View(g), StateView(first), r); break;
+            case UpdateRule.RmsProp: _rmsProp(_stream, n, h, View(p), View(g), StateView(first), r); break;
+            case UpdateRule.Adam: _adam(_stream, n, h, View(p), View(g), StateView(first), StateView(second), r); break;
             default: throw new ArgumentOutOfRangeException(nameof(rule));
         }
     }
@@ -424,10 +428,15 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
             View(b.SavedInvStd), View(b.DX), View(b.DGamma), View(b.DBeta));
     }
 
-    protected override void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, ulong counter)
+    protected override void DropoutForwardCore(BufferView<float> x, BufferView<float> y, BufferView<float> mask, float ratio, ulong seed, StepCounter counter)
     {
-        if (x.Length > 0) _dropout(_stream, x.Length, View(x), View(y), View(mask), ratio, 1f / (1f - ratio), seed, counter);
+        if (x.Length == 0) return;
+        _dropout(_stream, x.Length, View(x), View(y), View(mask), ratio, 1f / (1f - ratio), seed, counter.Base,
+            counter.Record is null ? 0 : counter.PerStep, RecordView(counter.Record));
     }
+
+    /// <summary>The record's view, or a zero placeholder (never written: kernels write a record only when told it is one).</summary>
+    private ArrayView<long> RecordView(StepRecord? record) => record is null ? _noRecord.View : View(record.Buffer.View);
 
     void IHalfPrecisionRounding.RoundToHalfCore(BufferView<float> x)
     {

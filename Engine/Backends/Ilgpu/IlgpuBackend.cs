@@ -34,6 +34,7 @@ public sealed partial class IlgpuBackend : Backend
     private readonly Accelerator _accelerator;
     private readonly AcceleratorStream _stream;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _placeholder;
+    private readonly MemoryBuffer1D<long, Stride1D.Dense> _noRecord;
     private readonly CuBlas? _blas;
     private readonly IlgpuGemm _gemmMode;
     private readonly int _tile;
@@ -74,6 +75,8 @@ public sealed partial class IlgpuBackend : Backend
             _accelerator = device.CreateAccelerator(_context);
             _stream = _accelerator.CreateStream();
             _placeholder = _accelerator.Allocate1D<float>(1);
+            _noRecord = _accelerator.Allocate1D<long>(StepRecordKernels.Length);
+            _noRecord.MemSetToZero(_stream);
             // Small tiles and groups on ILGPU's CPU simulator (16 threads per group there), and on any device
             // that cannot run 256-thread groups.
             var isCpu = (_accelerator.AcceleratorType == AcceleratorType.CPU && !gpuShapedCpu) || _accelerator.MaxNumThreadsPerGroup < 256;
@@ -257,6 +260,7 @@ public sealed partial class IlgpuBackend : Backend
         _blas?.Dispose();
         _splitPartials?.Dispose();
         _placeholder?.Dispose();
+        _noRecord?.Dispose();
         _stream?.Dispose();
         _accelerator?.Dispose();
         _context?.Dispose();
