@@ -32,6 +32,7 @@ public sealed class TrainingStep : IDisposable
     private RecordedStep? _recorded;
     private (int Bindings, bool RoundToHalf) _recordedFor;
     private bool _recordingFailed;
+    private bool _queuedOnce;
 
     /// <summary>Compiles (or reuses) the model's plan for the batch size, binds the optimizer and allocates what augmentation needs.</summary>
     public TrainingStep(ITrainable model, Optimizer optimizer, TrainerOptions options, DeviceDataset data)
@@ -74,7 +75,9 @@ public sealed class TrainingStep : IDisposable
             _recorded.Dispose();
             _recorded = null;
         }
-        if (_recorded is null && !_recordingFailed && !PlainLaunches && _backend.StepGraphs.Available)
+        // The first step runs as plain launches: what a backend makes on first use (split-K's workspace) must exist
+        // before recording, since nothing may be allocated or synchronised while a stream is being recorded.
+        if (_recorded is null && _queuedOnce && !_recordingFailed && !PlainLaunches && _backend.StepGraphs.Available)
         {
             var steps = _optimizer.Steps;
             _recorded = _backend.TryRecord(Queue, out var reason);
@@ -88,6 +91,7 @@ public sealed class TrainingStep : IDisposable
         {
             if (PlainLaunches) GraphStatus = "plain launches, as asked";
             Queue();
+            _queuedOnce = true;
         }
         else
         {

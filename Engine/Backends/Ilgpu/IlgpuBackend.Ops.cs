@@ -134,18 +134,15 @@ public sealed partial class IlgpuBackend : IImageAugmentation, IHalfPrecisionRou
         return Blocks(Blocks(k, slices), kStep) * kStep;
     }
 
-    /// <summary>The split-K partials' workspace, grown (never shrunk) to at least <paramref name="length"/> floats.</summary>
+    /// <summary>
+    /// The split-K partials' workspace, grown (never shrunk) to at least <paramref name="length"/> floats. A workspace
+    /// outgrown stays allocated until the backend is disposed: queued launches and recorded CUDA graphs may still use it.
+    /// </summary>
     private ArrayView<float> SplitWorkspace(int length)
     {
         if (_splitPartials is null || _splitPartials.Length < length)
         {
-            if (_splitPartials is not null)
-            {
-                // Launches already queued may still read the old workspace.
-                _stream.Synchronize();
-                _splitPartials.Dispose();
-                _splitPartials = null;
-            }
+            if (_splitPartials is not null) _outgrownWorkspaces.Add(_splitPartials);
             _splitPartials = Allocate<float>(length);
         }
         return View(_splitPartials.View).SubView(0, length);

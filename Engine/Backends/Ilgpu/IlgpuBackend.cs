@@ -44,6 +44,7 @@ public sealed partial class IlgpuBackend : Backend
     /// <summary>A fixed K per slice for every GEMM longer than it (tests run split-K on the simulator with it); 0 none.</summary>
     private readonly int _forcedSliceK;
     private DeviceBuffer<float>? _splitPartials;
+    private readonly List<DeviceBuffer<float>> _outgrownWorkspaces = [];
     private const int MaxSlices = 64;
     private bool _disposed;
 
@@ -259,6 +260,7 @@ public sealed partial class IlgpuBackend : Backend
         }
         _blas?.Dispose();
         _splitPartials?.Dispose();
+        foreach (var workspace in _outgrownWorkspaces) workspace.Dispose();
         _placeholder?.Dispose();
         _noRecord?.Dispose();
         _stream?.Dispose();
