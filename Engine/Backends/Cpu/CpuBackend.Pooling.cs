@@ -1,5 +1,6 @@
 // Pooling: planes (one image's channel) are independent, so each worker takes a run of whole planes and
 // writes only its own outputs and its own planes of dx. Max pooling records the winner's flat index into x.
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
@@ -145,6 +146,8 @@ public sealed partial class CpuBackend
         /// scalar loop 3x slower than on constant data): the same first-maximum-wins rule with strict >. Returns how many
         /// outputs it did; the caller finishes the row.
         /// </summary>
+        // Inlined into the row loop: a call per row, spans passed through memory, cost as much as a 24-wide row itself.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int MaxRow2x2By8(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width)
         {
             var ow = 0;
@@ -183,6 +186,7 @@ public sealed partial class CpuBackend
 
         /// <summary>Four 2x2 windows at a time from output <paramref name="ow"/> on (after the 8-wide steps, a 24-wide plane
         /// leaves 4 of its 12 outputs); returns how far it got.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int MaxRow2x2By4(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width,
             int ow)
         {
