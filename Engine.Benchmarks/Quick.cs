@@ -86,6 +86,14 @@ internal static class Quick
         var spec = DeepGpu.Models.Networks.SimpleConvNet();
         var figure = DeepGpu.Diagnostics.QuickBench.Infer(backend, spec);
         Console.WriteLine($"infer {spec.Name,-15} {figure.Value,8:F0} images/s at batch 1000");
+        // CPU time (all threads, spinning included) per batch: what a loaded machine changes least.
+        using (var model = DeepGpu.Models.Model.Create(spec, backend, 1))
+        {
+            var plan = model.GetPlan(1000, withLabels: false);
+            DeepGpu.Diagnostics.QuickBench.FillRandomBatch(backend, plan, spec.Classes);
+            var wall = Time(() => plan.Forward(new DeepGpu.Layers.PassInfo(false, 0, 0)));
+            Console.WriteLine($"infer {spec.Name,-15} best {wall,7:F3} ms wall, {LastCpuMs,7:F3} ms CPU per batch of 1000");
+        }
         if (Environment.GetEnvironmentVariable("DEEPGPU_PROFILE") != "1") return;
         foreach (var (layer, f, _) in DeepGpu.Diagnostics.QuickBench.ProfileStep(backend, spec, batch: 1000, repeats: 15, training: false))
         {
