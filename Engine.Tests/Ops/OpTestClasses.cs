@@ -26,8 +26,7 @@ public abstract class CpuTierOpTests(Backend backend) : BackendOpTests(backend)
     public static IEnumerable<object[]> CpuConvolutionCases()
     {
         // The direct path (stride 1, pad below the kernel): a last group of one image, filters off the multiples of
-        // 8 and 16, pad = K - 1 (dy unpadded), and MNIST's first layer. A batch in one group (the 8x8 and 14x14
-        // ones, and MNIST's at batch 1) splits its filters across the workers.
+        // 8 and 16, pad = K - 1 (dy unpadded), and MNIST's first layer, also at batch 1 (one group of one image).
         yield return [13, 3, 8, 8, 9, 3, 3, 1, 1];
         yield return [4, 7, 8, 8, 33, 3, 3, 1, 1];
         yield return [2, 16, 14, 14, 32, 3, 3, 1, 2];

@@ -43,12 +43,6 @@ public sealed partial class CpuBackend
         /// <summary>Filters and channels rounded up to MR (the rows the tile kernel computes), filters to DotRows too.</summary>
         public readonly int FilterRows, ChannelRows, DyPlanes, Patch3, FlippedPatch;
         public readonly long XLength, DyLength, OutLength, Slot, PackedW, PackedFlipped, Offsets, FlippedOffsets, SlotsStart, PartialsStart;
-        /// <summary>
-        /// Parts the forward pass of one group splits its filters into, each in its own slot: one where there are
-        /// several groups (the workers take whole groups), one per worker where a single group (batch 1) would
-        /// leave the other cores idle.
-        /// </summary>
-        public readonly int FilterParts;
 
         public DirectLayout(ConvolutionGeometry g, CpuTier tier, int workers)
         {
@@ -89,8 +83,7 @@ public sealed partial class CpuBackend
             Offsets = PackedFlipped + (long)ChannelRows * FlippedPatch;
             FlippedOffsets = Offsets + Patch3;
             SlotsStart = FlippedOffsets + FlippedPatch;
-            FilterParts = Groups(g) == 1 ? Math.Clamp(Math.Min(workers, FilterRows / MR), 1, workers) : 1;
-            PartialsStart = SlotsStart + Math.Max(Math.Min(workers, Groups(g)), FilterParts) * Slot;
+            PartialsStart = SlotsStart + Math.Min(workers, Groups(g)) * Slot;
         }
 
         public int Groups(ConvolutionGeometry g) => (g.Batch + Images - 1) / Images;
@@ -109,7 +102,7 @@ public sealed partial class CpuBackend
     {
         var layout = new DirectLayout(g, Tier, Pool.Workers);
         PrepareDirect(g, layout, w, workspace, backward: false, withDx: false);
-        Pool.For(layout.Groups(g) * layout.FilterParts, new DirectJob(g, layout, false, relu, x, w, b, y, default, default, default, workspace));
+        Pool.For(layout.Groups(g), new DirectJob(g, layout, false, relu, x, w, b, y, default, default, default, workspace));
     }
 
     /// <summary>The gradients for dy; with a non-empty <paramref name="reluOutput"/>, dy is first masked by reluOutput &gt; 0.</summary>
@@ -188,9 +181,6 @@ public sealed partial class CpuBackend
 
         public unsafe void Run(int index, int worker)
         {
-            // Forward: index is group·FilterParts + part; each part has its own slot (a group alone can be split).
-            var part = _backward ? 0 : index % _layout.FilterParts;
-            if (!_backward) index /= _layout.FilterParts;
             var first = index * _layout.Images;
             var count = Math.Min(_layout.Images, _g.Batch - first);
             var down = (count + _layout.Across - 1) / _layout.Across;
@@ -198,7 +188,7 @@ public sealed partial class CpuBackend
             fixed (float* px = _x.Span(), pb = _bOrDy.Span(), pws = _workspace.Array(), py = _y.Span(), pdx = _dx.Span())
             {
                 var ws = pws + _workspace.Offset;
-                var xp = ws + _layout.SlotsStart + (_layout.FilterParts > 1 ? part : groups <= Pool.Workers ? index : worker) * _layout.Slot;
+                var xp = ws + _layout.SlotsStart + (groups <= Pool.Workers ? index : worker) * _layout.Slot;
                 int qh = _g.KernelH - 1 - _g.Pad, qw = _g.KernelW - 1 - _g.Pad;
                 // dy's rows are read at the shift below by the dw kernel, the outputs written whole: 64-byte aligned,
                 // so those loads and stores each touch one cache line.
@@ -211,11 +201,8 @@ public sealed partial class CpuBackend
                 var columns = ((down - 1) * _layout.CellH + _g.OutH) * _layout.Width;
                 if (!_backward)
                 {
-                    // This part's filters, in whole MR-row panels.
-                    var (b0, b1) = WorkerPool.Chunk(part, _layout.FilterParts, _layout.FilterRows / _layout.MR);
-                    int r0 = b0 * _layout.MR, r1 = b1 * _layout.MR, ld = Round(columns, _layout.NR);
-                    Convolve(_layout, ws + _layout.PackedW + (long)r0 * _g.PatchLength, r1 - r0, _g.PatchLength, xp, offsets, columns, outs + (long)r0 * ld);
-                    Unpad(_layout, outs, ld, count, _g.Filters, r0, Math.Min(r1, _g.Filters), _g.OutH, _g.OutW, pb, _relu, py + (long)first * plane);
+                    Convolve(_layout, ws + _layout.PackedW, _layout.FilterRows, _g.PatchLength, xp, offsets, columns, outs);
+                    Unpad(_layout, outs, Round(columns, _layout.NR), count, _g.Filters, _g.OutH, _g.OutW, pb, _relu, py + (long)first * plane);
                     return;
                 }
                 // dy on the same canvas with borders KH−1−P and KW−1−P: shifted by them it is also dy in x's virtual
@@ -226,7 +213,7 @@ public sealed partial class CpuBackend
                 if (pdx == null) return;
                 var columnsQ = ((down - 1) * _layout.CellH + _g.Height) * _layout.Width;
                 Convolve(_layout, ws + _layout.PackedFlipped, _layout.ChannelRows, _layout.FlippedPatch, dyp, (int*)(ws + _layout.FlippedOffsets), columnsQ, outs);
-                Unpad(_layout, outs, Round(columnsQ, _layout.NR), count, _g.Channels, 0, _g.Channels, _g.Height, _g.Width, null, false, pdx + (long)first * image);
+                Unpad(_layout, outs, Round(columnsQ, _layout.NR), count, _g.Channels, _g.Height, _g.Width, null, false, pdx + (long)first * image);
             }
         }
     }
@@ -279,16 +266,16 @@ public sealed partial class CpuBackend
     }
 
     /// <summary>
-    /// Takes each image's height × width outputs of rows [firstRow, lastRow) of the <paramref name="rows"/> out of the
-    /// virtual columns (rows of outs ld apart), adding a bias per row when given and applying the ReLU when asked.
+    /// Takes each image's height × width outputs out of the virtual columns (rows of outs ld apart), adding a bias per
+    /// row when given and applying the ReLU when asked.
     /// </summary>
-    private static unsafe void Unpad(DirectLayout layout, float* outs, int ld, int count, int rows, int firstRow, int lastRow, int height, int width,
-        float* bias, bool relu, float* dst)
+    private static unsafe void Unpad(DirectLayout layout, float* outs, int ld, int count, int rows, int height, int width, float* bias, bool relu,
+        float* dst)
     {
         for (var i = 0; i < count; i++)
         {
             var corner = (long)(i / layout.Across) * layout.CellH * layout.Width + i % layout.Across * layout.CellW;
-            for (var f = firstRow; f < lastRow; f++)
+            for (var f = 0; f < rows; f++)
             {
                 var from = outs + (long)f * ld + corner;
                 var to = dst + ((long)i * rows + f) * height * width;
