@@ -11,7 +11,8 @@ namespace DeepGpu.Benchmarks;
 /// im2col, per tier; then pooling), parts (the convolutions' GEMM shapes), kernels (single-core micro-kernels),
 /// stepparts (simple-convnet's forward, backward and update apart), step (training steps; DEEPGPU_PROFILE=1
 /// adds per-layer times), latency (batch-1 inference, per layer with DEEPGPU_PROFILE=1; DEEPGPU_SPIN=S then runs it S seconds for a
-/// profiler) or all (machine, gemm, small, conv, step).
+/// profiler), infer (simple-convnet inference at batch 1000, per layer with DEEPGPU_PROFILE=1) or all (machine, gemm,
+/// small, conv, step).
 /// </summary>
 internal static class Quick
 {
@@ -29,6 +30,8 @@ internal static class Quick
         if (what is "kernels") QuickKernels.Run();
         if (what is "step" or "all") Step();
         if (what is "latency") Latency();
+        if (what is "infer") Infer();
+        if (what is "skinny") Skinny();
         return 0;
     }
 
@@ -74,6 +77,39 @@ internal static class Quick
             calls++;
         }
         Console.WriteLine($"spun {calls} calls, {clock.Elapsed.TotalMilliseconds * 1000 / calls:F1} µs each");
+    }
+
+    // What deepgpu bench's inference figure times: simple-convnet at batch 1000, then where that time goes.
+    private static void Infer()
+    {
+        using var backend = new CpuBackend();
+        var spec = DeepGpu.Models.Networks.SimpleConvNet();
+        var figure = DeepGpu.Diagnostics.QuickBench.Infer(backend, spec);
+        Console.WriteLine($"infer {spec.Name,-15} {figure.Value,8:F0} images/s at batch 1000");
+        // CPU time (all threads, spinning included) per batch: what a loaded machine changes least.
+        using (var model = DeepGpu.Models.Model.Create(spec, backend, 1))
+        {
+            var plan = model.GetPlan(1000, withLabels: false);
+            DeepGpu.Diagnostics.QuickBench.FillRandomBatch(backend, plan, spec.Classes);
+            var wall = Time(() => plan.Forward(new DeepGpu.Layers.PassInfo(false, 0, 0)));
+            Console.WriteLine($"infer {spec.Name,-15} best {wall,7:F3} ms wall, {LastCpuMs,7:F3} ms CPU per batch of 1000");
+        }
+        if (Environment.GetEnvironmentVariable("DEEPGPU_PROFILE") != "1") return;
+        foreach (var (layer, f, _) in DeepGpu.Diagnostics.QuickBench.ProfileStep(backend, spec, batch: 1000, repeats: 15, training: false))
+        {
+            Console.WriteLine($"    {layer,-14} forward {f,7:F3} ms");
+        }
+    }
+
+    // Batch-1 dense layers alone (simple-convnet's fc1, mlp's first layer): µs per product.
+    private static void Skinny()
+    {
+        using var backend = new CpuBackend();
+        foreach (var (m, n, k) in new[] { (1, 100, 4320), (1, 100, 784), (2, 100, 4320) })
+        {
+            var gflops = Gflops(backend, m, n, k, false, false);
+            Console.WriteLine($"skinny {m}x{n}x{k}: {2.0 * m * n * k / gflops / 1e3,7:F2} µs");
+        }
     }
 
     private static void Gemm()

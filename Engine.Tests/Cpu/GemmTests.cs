@@ -73,6 +73,8 @@ public class GemmTests
             Check(tier, ta, tb, 200, 300, 270, alpha, beta, seed: 6);
             // Skinny rows whose last strip overlaps the vectors before it (and rows narrower than a vector).
             foreach (var n in new[] { 100, 21, 6, 2 }) Check(tier, ta, tb, 3, n, 43, alpha, beta, seed: n);
+            // A skinny B larger than the L2 of any core: split by depth across the workers, the parts added after.
+            Check(tier, ta, tb, 1, 1000, 1200, alpha, beta, seed: 8);
         }
     }
 

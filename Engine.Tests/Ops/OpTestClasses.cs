@@ -25,11 +25,12 @@ public abstract class CpuTierOpTests(Backend backend) : BackendOpTests(backend)
 
     /// <summary>
     /// The direct path (stride 1, pad below the kernel): a last group of one image, filters off the multiples of 8 and
-    /// 16, pad = K - 1 (dy unpadded), and MNIST's first layer with 30 filters.
+    /// 16, pad = K - 1 (dy unpadded), and MNIST's first layer with 30 filters, also at batch 1 (one group of one image).
     /// </summary>
     private static readonly ConvolutionGeometry[] _cpuConvolutionShapes =
     [
         new(13, 3, 8, 8, 9, 3, 3, 1, 1), new(4, 7, 8, 8, 33, 3, 3, 1, 1), new(2, 16, 14, 14, 32, 3, 3, 1, 2), new(5, 1, 28, 28, 30, 5, 5, 1, 0),
+        new(1, 1, 28, 28, 30, 5, 5, 1, 0),
     ];
 
     public static TheoryData<int, bool> CpuConvolutionCases() => Cases(_cpuConvolutionShapes.Length);

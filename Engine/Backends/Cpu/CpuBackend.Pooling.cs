@@ -152,6 +152,8 @@ public sealed partial class CpuBackend
         /// scalar loop 3x slower than on constant data): the same first-maximum-wins rule with strict >. Returns how many
         /// outputs it did; the caller finishes the row.
         /// </summary>
+        // Inlined into the row loop: a call per row, spans passed through memory, cost as much as a 24-wide row itself.
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int MaxRow2x2By8(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width)
         {
             var ow = 0;
@@ -190,6 +192,7 @@ public sealed partial class CpuBackend
 
         /// <summary>Four 2x2 windows at a time from output <paramref name="ow"/> on (after the 8-wide steps, a 24-wide plane
         /// leaves 4 of its 12 outputs); returns how far it got.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private static int MaxRow2x2By4(ReadOnlySpan<float> top, ReadOnlySpan<float> bottom, Span<float> row, Span<int> arg, int baseIndex, int width,
             int ow)
         {

@@ -18,9 +18,6 @@ internal static unsafe partial class Sgemm
     /// <summary>Below this many multiply-adds a GEMM runs on the caller's thread: waking workers costs more.</summary>
     public const long ParallelThreshold = 1L << 19;
 
-    /// <summary>A skinny GEMM (see <see cref="SkinnyRows"/>) splits across workers from this many floats of B (4 MB); below, waking a worker costs more than it saves.</summary>
-    private const long SkinnyParallelFloats = 1L << 20;
-
     [ThreadStatic] private static float[]? _packA;
     [ThreadStatic] private static float[]? _packB;
     [ThreadStatic] private static ParallelJob? _job;
@@ -64,9 +61,14 @@ internal static unsafe partial class Sgemm
             return;
         }
         var pool = WorkerPool.Shared;
-        // A skinny product streams B: worth splitting once B is large, whatever m.
-        var skinny = IsSkinny(tier, transposeB, m);
-        if (!parallel || pool.Workers == 1 || (skinny ? (long)n * k < SkinnyParallelFloats : (long)m * n * k < ParallelThreshold))
+        if (IsSkinny(tier, transposeB, m))
+        {
+            // A skinny product streams B: worth splitting once B outgrows one core's L2, whatever m.
+            if (parallel && pool.Workers > 1 && SplitsSkinny(CpuCaches.Machine, n, k)) SkinnySplit(pool, tier, transposeA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            else Skinny(tier, transposeA, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+            return;
+        }
+        if (!parallel || pool.Workers == 1 || (long)m * n * k < ParallelThreshold)
         {
             Serial(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
             return;
@@ -74,9 +76,9 @@ internal static unsafe partial class Sgemm
         var t = TileOf(tier);
         var j = _job ??= new ParallelJob();
         j.Set(tier, blocking, transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
-        // Split the longer side of C into one chunk per worker, in whole register tiles (skinny: whole vectors).
-        var byColumns = skinny || n >= m;
-        var step = skinny ? t.NR / 2 : byColumns ? t.NR : t.MR;
+        // Split the longer side of C into one chunk per worker, in whole register tiles.
+        var byColumns = n >= m;
+        var step = byColumns ? t.NR : t.MR;
         var tiles = byColumns ? (n + step - 1) / step : (m + step - 1) / step;
         var chunks = Math.Min(pool.Workers, tiles);
         j.Split(byColumns, step, tiles, chunks);

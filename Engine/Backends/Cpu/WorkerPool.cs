@@ -17,11 +17,15 @@ internal sealed class WorkerPool : IDisposable
     private int _count;
     private int _next;
     private int _outstanding;
+    // Per worker, in RunPerWorker: whether its index has been taken (by it, or by the caller in its stead).
+    private readonly int[] _taken;
+    private bool _perWorker;
     private volatile bool _disposed;
 
     public WorkerPool(int workers)
     {
         _threads = new Thread[Math.Max(0, workers - 1)];
+        _taken = new int[_threads.Length + 1];
         for (var i = 0; i < _threads.Length; i++)
         {
             var worker = i + 1;
@@ -57,6 +61,32 @@ internal sealed class WorkerPool : IDisposable
         }
         finally
         {
+            Volatile.Write(ref _busy, 0);
+        }
+    }
+
+    /// <summary>
+    /// Runs work.Run(w, w) for each worker w: the same part of a loop lands on the same thread call after call, so
+    /// the data of that part stays in that core's caches. The caller takes over a part whose worker has not started
+    /// by the time its own part is done.
+    /// </summary>
+    public void RunPerWorker(IWork work)
+    {
+        var count = Workers;
+        if (!TryAcquire(count))
+        {
+            for (var i = 0; i < count; i++) work.Run(i, 0);
+            return;
+        }
+        try
+        {
+            Array.Clear(_taken);
+            _perWorker = true;
+            RunAcquired(count, work);
+        }
+        finally
+        {
+            _perWorker = false;
             Volatile.Write(ref _busy, 0);
         }
     }
@@ -119,6 +149,11 @@ internal sealed class WorkerPool : IDisposable
             Volatile.Write(ref _next, 0);
             _start.Release(helpers);
             Drain(0);
+            if (_perWorker)
+            {
+                // Parts whose worker has not woken yet: late is worse than cold.
+                for (var i = 1; i < count; i++) RunTaken(work, i, 0);
+            }
             // Wake-ups no helper has taken yet are taken back: on a busy machine a helper may not be scheduled
             // for milliseconds, and the caller, having run every index itself, must not wait for it.
             while (Volatile.Read(ref _outstanding) != 0 && _start.Wait(0)) Finish();
@@ -130,12 +165,25 @@ internal sealed class WorkerPool : IDisposable
     private void Drain(int worker)
     {
         var w = _work!;
+        if (_perWorker)
+        {
+            if (worker < _count) RunTaken(w, worker, worker);
+            return;
+        }
         int i;
         while ((i = Interlocked.Increment(ref _next) - 1) < _count)
         {
             w.Run(i, worker);
             Finish();
         }
+    }
+
+    // Runs index i unless its worker or the caller has taken it already.
+    private void RunTaken(IWork work, int i, int worker)
+    {
+        if (Interlocked.Exchange(ref _taken[i], 1) != 0) return;
+        work.Run(i, worker);
+        Finish();
     }
 
     private void Finish()
